@@ -1,0 +1,1 @@
+"""Bias assessment and teaching widgets: a pure-Python engine under a thin ipywidgets layer."""
