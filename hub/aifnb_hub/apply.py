@@ -1,0 +1,108 @@
+"""Small functions that turn validated settings into JupyterHub configuration.
+
+Each takes the traitlets config object and the settings and sets values, nothing else, so
+jupyterhub_config.py stays a list of calls and each function can be tested with a plain Config.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+from .settings import Settings
+
+#: Same shape as aifnb_spawners.slurm.USERNAME: hub users are Unix users who run Slurm jobs.
+USERNAME_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
+
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+
+
+def apply_hub(c: Config, s: Settings) -> None:
+    data = s.hub.data_dir
+    c.JupyterHub.bind_url = s.hub.bind_url
+    c.JupyterHub.hub_ip = s.hub.hub_ip
+    c.JupyterHub.hub_port = s.hub.hub_port
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.hub.proxy_api_port}"
+    if s.hub.hub_connect_ip:
+        c.JupyterHub.hub_connect_ip = s.hub.hub_connect_ip
+    c.JupyterHub.db_url = f"sqlite:///{data / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
+    # Sessions are Slurm jobs: a hub restart must not cancel them.
+    c.JupyterHub.cleanup_servers = False
+    c.Spawner.start_timeout = s.hub.start_timeout
+    c.Spawner.http_timeout = s.hub.http_timeout
+    c.Spawner.default_url = f"/lab/tree/{s.content.target_dir}"
+
+
+def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) -> None:
+    environ = os.environ if environ is None else environ
+    c.Authenticator.allow_all = False
+    c.Authenticator.username_pattern = USERNAME_PATTERN
+    if s.auth.mode == "demo":
+        # Demo only: one shared password, users and groups from the settings file.
+        c.JupyterHub.authenticator_class = "shared-password"
+        c.SharedPasswordAuthenticator.user_password = s.auth.demo.password
+        c.Authenticator.allowed_users = set(s.users)
+        c.JupyterHub.load_groups = {name: {"users": list(g.users)} for name, g in s.groups.items()}
+        return
+    oidc = s.auth.oidc
+    secret = environ.get(oidc.client_secret_env, "")
+    if not secret:
+        raise ValueError(f"auth.oidc: environment variable {oidc.client_secret_env} (the client secret) is not set")
+    c.JupyterHub.authenticator_class = "generic-oauth"
+    c.GenericOAuthenticator.client_id = oidc.client_id
+    c.GenericOAuthenticator.client_secret = secret
+    c.GenericOAuthenticator.authorize_url = oidc.authorize_url
+    c.GenericOAuthenticator.token_url = oidc.token_url
+    c.GenericOAuthenticator.userdata_url = oidc.userdata_url
+    c.GenericOAuthenticator.oauth_callback_url = oidc.callback_url
+    c.GenericOAuthenticator.scope = list(oidc.scope)
+    c.GenericOAuthenticator.username_claim = oidc.username_claim
+    # Group membership comes from the identity provider's token at each login.
+    c.GenericOAuthenticator.manage_groups = True
+    c.GenericOAuthenticator.auth_state_groups_key = f"oauth_user.{oidc.groups_claim}"
+    c.GenericOAuthenticator.allowed_groups = set(s.groups)
+    c.GenericOAuthenticator.admin_groups = {"admins"}
+    c.JupyterHub.load_groups = {name: {} for name in s.groups}
+
+
+def apply_roles(c: Config, s: Settings) -> None:
+    c.JupyterHub.load_roles = [
+        {"name": "admin", "groups": ["admins"]},
+        {"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]},
+    ]
+
+
+def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config: str = "") -> None:
+    prefix = s.hub.python_prefix or sys.prefix
+    c.JupyterHub.spawner_class = "aifnb_spawners.spawner.FactorySlurmSpawner"
+    c.FactorySlurmSpawner.profiles = [p.model_dump(mode="json", exclude_none=True) for p in s.profiles]
+    c.FactorySlurmSpawner.python_prefix = prefix
+    c.FactorySlurmSpawner.content_repo = content_repo
+    c.FactorySlurmSpawner.content_git_config = content_git_config
+    c.FactorySlurmSpawner.content_branch = s.content.branch
+    c.FactorySlurmSpawner.content_dir = s.content.target_dir
+    c.FactorySlurmSpawner.req_prologue = s.hub.prologue
+    # JupyterHub passes no PATH to the job; it is also the PATH sbatch and squeue run with.
+    c.Spawner.environment = {"PATH": f"{prefix}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def apply_culler(c: Config, s: Settings) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterhub_idle_culler",
+        f"--timeout={s.culling.timeout}",
+        f"--cull-every={s.culling.every}",
+    ]
+    if s.culling.max_age:
+        command.append(f"--max-age={s.culling.max_age}")
+    c.JupyterHub.services = [*c.JupyterHub.get("services", []), {"name": "idle-culler", "command": command}]
+
+
+def content_source(s: Settings) -> Path:
+    """Where the published courses and sandboxes come from: settings, else the platform's notebooks/."""
+    return s.content.source or Path(__file__).resolve().parents[2] / "notebooks"

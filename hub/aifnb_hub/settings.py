@@ -1,0 +1,157 @@
+"""The one settings file of a deployment, and the schema that checks it before the hub starts.
+
+Every section is a frozen pydantic model that forbids unknown keys, so a misspelt key stops the
+hub at start-up with the key's path in the message instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from aifnb_spawners.profiles import Profile, ProfileList
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+DEFAULT_SETTINGS = Path(__file__).resolve().parents[1] / "settings.yaml"
+
+Username = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")]
+GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+#: Groups the platform gives a meaning to; a deployment may add others.
+ROLE_GROUPS = ("learners", "companies", "trainers", "admins")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HubSection(_Section):
+    bind_url: str = Field("http://127.0.0.1:8000", description="Public URL the proxy listens on")
+    hub_ip: str = Field("127.0.0.1", description="Address the hub API listens on; compute nodes must reach it")
+    hub_port: int = Field(8081, ge=1, le=65535, description="Port of the hub API")
+    hub_connect_ip: str = Field("", description="Address jobs use to reach the hub, if not hub_ip")
+    proxy_api_port: int = Field(8001, ge=1, le=65535, description="Port of configurable-http-proxy's API (loopback)")
+    data_dir: Path = Field(Path("/var/lib/aifnb/hub"), description="Database, cookie secret and proxy token")
+    python_prefix: str = Field("", description="Python environment on the compute nodes; empty: the hub's own")
+    start_timeout: int = Field(600, ge=30, description="Seconds a session may take from submission to ready")
+    http_timeout: int = Field(120, ge=10, description="Seconds the hub waits for a started server to answer")
+    prologue: str = Field("", description="Admin-written shell lines run in the job before the server (module load …)")
+
+
+class DemoAuth(_Section):
+    password: str = Field(min_length=8, description="Shared password of the demo users. NOT FOR PRODUCTION.")
+
+
+class OidcAuth(_Section):
+    client_id: str
+    client_secret_env: str = Field("AIFNB_OIDC_CLIENT_SECRET", description="Environment variable holding the secret")
+    authorize_url: str
+    token_url: str
+    userdata_url: str
+    callback_url: str
+    scope: tuple[str, ...] = ("openid", "profile", "email", "groups")
+    username_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+
+
+class AuthSection(_Section):
+    mode: Literal["demo", "oidc"]
+    demo: DemoAuth | None = None
+    oidc: OidcAuth | None = None
+
+    @model_validator(mode="after")
+    def _mode_configured(self) -> AuthSection:
+        if getattr(self, self.mode) is None:
+            raise ValueError(f"auth.mode is {self.mode!r} but the auth.{self.mode} section is missing")
+        return self
+
+
+class Group(_Section):
+    description: str = ""
+    users: tuple[Username, ...] = ()
+
+
+class CullingSection(_Section):
+    timeout: int = Field(3600, ge=60, description="Hub-wide idle limit (s); profiles' idle_timeout stops GPU sessions sooner")
+    every: int = Field(300, ge=10, description="Seconds between culler passes")
+    max_age: int = Field(0, ge=0, description="Stop any server older than this (s); 0: no limit")
+
+
+class ContentSection(_Section):
+    source: Path | None = Field(None, description="Folder with courses/ and sandboxes/; default: the platform's notebooks/")
+    repo: str = Field("/var/lib/aifnb/content", description="Git repository sessions pull from (a path is published at start)")
+    branch: str = "main"
+    target_dir: str = Field("ai-factory", pattern=r"^[A-Za-z0-9_.-]+$", description="Folder in the user's home")
+
+
+class Settings(_Section):
+    hub: HubSection = HubSection()
+    auth: AuthSection
+    groups: dict[GroupName, Group]
+    profiles: tuple[Profile, ...]
+    culling: CullingSection = CullingSection()
+    content: ContentSection = ContentSection()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        ProfileList(profiles=self.profiles)
+        missing = [g for g in ROLE_GROUPS if g not in self.groups]
+        if missing:
+            raise ValueError(f"groups: missing {', '.join(missing)} (the platform's roles need them)")
+        for profile in self.profiles:
+            unknown = sorted(set(profile.groups) - set(self.groups))
+            if unknown:
+                raise ValueError(f"profiles.{profile.slug}.groups: unknown group(s) {', '.join(unknown)}")
+        return self
+
+    @property
+    def users(self) -> list[str]:
+        return sorted({u for g in self.groups.values() for u in g.users})
+
+
+class SettingsError(ValueError):
+    """The settings file is not valid; the message names each bad key by its path."""
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping of sections")
+    return raw
+
+
+def load_settings(site: Path | str | None = None) -> Settings:
+    """The platform's defaults (settings.yaml beside this package) with a site file layered over.
+
+    In the site file nested mappings merge key by key and lists replace, so a centre writes only
+    what differs (its groups, its profiles, OIDC) and still gets every default.
+    """
+    raw = _read_yaml(DEFAULT_SETTINGS)
+    name = str(DEFAULT_SETTINGS)
+    if site:
+        raw = _deep_merge(raw, _read_yaml(Path(site)))
+        name = f"{DEFAULT_SETTINGS} + {site}"
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"invalid settings ({name}):"]
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            lines.append(f"  {where}: {message}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,30 @@
+"""JupyterHub configuration of the AI Factory notebook platform.
+
+Thin on purpose: it loads the settings (the embedded defaults, with the site file named by
+AIFNB_SETTINGS layered over them), validates them, and applies each section with a small
+function from aifnb_hub.apply. A bad key stops the hub here, with its path in the message.
+"""
+
+import os
+from pathlib import Path
+
+from aifnb_hub import apply
+from aifnb_hub.content import publish_content, trust_config
+from aifnb_hub.settings import load_settings
+from aifnb_spawners.spawner import FactorySlurmSpawner  # noqa: F401  (also installs the port-only job callback)
+
+c = get_config()  # noqa: F821  (provided by JupyterHub)
+settings = load_settings(os.environ.get("AIFNB_SETTINGS") or None)
+settings.hub.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+content_repo, content_git_config = settings.content.repo, ""
+if content_repo.startswith("/"):
+    # A local repository is (re)published from the platform's notebooks at each start.
+    publish_content(apply.content_source(settings), Path(content_repo), settings.content.branch)
+    content_git_config = str(trust_config(Path(content_repo)))
+
+apply.apply_hub(c, settings)
+apply.apply_auth(c, settings)
+apply.apply_roles(c, settings)
+apply.apply_spawner(c, settings, content_repo, content_git_config)
+apply.apply_culler(c, settings)

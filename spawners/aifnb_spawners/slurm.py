@@ -1,0 +1,152 @@
+"""Slurm's command-line tools, called without a shell and with a time limit.
+
+batchspawner builds shell strings and waits on them without a bound; here every call is an argv
+list (nothing a user typed can become shell syntax) run as the target user through a prefix
+such as ``runuser -u NAME --``, and killed when Slurm does not answer in time. The session
+spawner and the batch-job tools share these helpers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+#: Unix user names we run commands for: the shape JupyterHub's username_pattern enforces too.
+USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
+class SlurmCommandError(RuntimeError):
+    """A Slurm command that failed or did not answer; ``transient`` when retrying may help."""
+
+    def __init__(self, argv: Sequence[str], message: str, *, returncode: int | None, transient: bool):
+        super().__init__(f"{argv[0] if argv else '?'}: {message}")
+        self.stderr = message
+        self.returncode = returncode
+        self.transient = transient
+
+
+# Messages with which Slurm's clients report that the controller, not the job, is the problem.
+_TRANSIENT = re.compile(
+    r"Socket timed out|Unable to contact slurm controller|Connection refused|"
+    r"Slurm temporarily unable|Zero Bytes were transmitted|Communication connection failure",
+    re.IGNORECASE,
+)
+
+
+def run_as_prefix(username: str) -> list[str]:
+    """The argv prefix that runs a command as ``username``.
+
+    As root, ``runuser`` needs no configuration; otherwise sudo must allow the hub's user to run
+    the Slurm commands as others (see the README's sudoers rule).
+    """
+    if not USERNAME.match(username):
+        raise ValueError(f"refusing to run Slurm commands for user name {username!r}")
+    if os.geteuid() == 0:
+        return ["runuser", "-u", username, "--"]
+    return ["sudo", "-n", "-E", "-u", username, "--"]
+
+
+async def run_slurm(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 30.0,
+) -> str:
+    """Run ``argv``; return its stdout, or raise :class:`SlurmCommandError`."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            env=dict(env) if env is not None else None,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except FileNotFoundError as exc:
+        raise SlurmCommandError(argv, f"not installed ({exc.filename})", returncode=None, transient=False) from None
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout)
+    except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        proc.kill()
+        await proc.wait()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        raise SlurmCommandError(argv, f"no answer within {timeout:g} s", returncode=None, transient=True) from None
+    stderr = err.decode(errors="replace").strip()
+    if proc.returncode != 0:
+        raise SlurmCommandError(
+            argv, stderr or f"exit status {proc.returncode}", returncode=proc.returncode, transient=bool(_TRANSIENT.search(stderr))
+        )
+    return out.decode(errors="replace").strip()
+
+
+@dataclass(frozen=True)
+class PartitionAvailability:
+    """What the spawn form shows next to a profile: how much of its partition is free now."""
+
+    partition: str
+    nodes_idle: int
+    nodes_total: int
+    cpus_idle: int
+    gpus_idle: int
+    gpus_total: int
+
+
+SINFO_FORMAT = "Partition:|,StateCompact:|,CPUsState:|,Gres:|,GresUsed:|"
+
+
+def _gpu_count(gres: str) -> int:
+    """GPUs in a sinfo GRES field such as ``gpu:a100:4(S:0-1),gpu:2``."""
+    total = 0
+    for item in gres.split(","):
+        parts = item.split("(")[0].split(":")
+        if parts[0] == "gpu" and parts[-1].isdigit():
+            total += int(parts[-1])
+    return total
+
+
+def parse_sinfo(output: str) -> dict[str, PartitionAvailability]:
+    """Sum ``sinfo -h -N -O SINFO_FORMAT`` lines (one per node and partition) per partition."""
+    totals: dict[str, list[int]] = {}
+    for line in output.splitlines():
+        fields = line.split("|")
+        if len(fields) < 5:
+            continue
+        partition, state, cpus, gres, gres_used = (f.strip() for f in fields[:5])
+        partition = partition.rstrip("*")
+        usable = state.rstrip("*~#!%$@^-") in {"idle", "mix", "mixed", "alloc", "allocated", "comp", "completing"}
+        idle_cpus = int(cpus.split("/")[1]) if cpus.count("/") == 3 and usable else 0
+        gpus = _gpu_count(gres)
+        row = totals.setdefault(partition, [0, 0, 0, 0, 0])
+        row[0] += state.startswith("idle")
+        row[1] += 1
+        row[2] += idle_cpus
+        row[3] += max(gpus - _gpu_count(gres_used), 0) if usable else 0
+        row[4] += gpus
+    return {p: PartitionAvailability(p, *row) for p, row in totals.items()}
+
+
+class AvailabilityCache:
+    """``sinfo`` at most once per ``ttl`` seconds, however many people open the spawn form."""
+
+    def __init__(self, ttl: float = 30.0, timeout: float = 10.0):
+        self.ttl = ttl
+        self.timeout = timeout
+        self._value: dict[str, PartitionAvailability] = {}
+        self._stamp = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> dict[str, PartitionAvailability]:
+        """Current availability; ``{}`` (shown as 'unknown') when sinfo fails."""
+        async with self._lock:
+            if time.monotonic() - self._stamp > self.ttl:
+                try:
+                    self._value = parse_sinfo(await run_slurm(["sinfo", "-h", "-N", "-O", SINFO_FORMAT], timeout=self.timeout))
+                except SlurmCommandError:
+                    self._value = {}
+                self._stamp = time.monotonic()
+            return self._value

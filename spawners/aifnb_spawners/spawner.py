@@ -1,0 +1,302 @@
+"""FactorySlurmSpawner: batchspawner's SlurmSpawner with profiles as data and its weak spots fixed.
+
+What changes against batchspawner 1.3.0, and why:
+
+* the batch script is rendered from a template file with only server-side values: a
+  :class:`~aifnb_spawners.profiles.JobRequest` checked against the profile (batchspawner merges
+  ``user_options`` straight into its template);
+* Slurm commands run as argv lists with a time limit (batchspawner formats shell strings and
+  waits forever), and a transient ``squeue`` failure reads as "unknown", not "job gone"
+  (batchspawner #315), so a Slurm hiccup does not drop a running server;
+* a job that ends before its server reports a port fails the spawn at once with the tail of the
+  job's log (batchspawner waits for ``start_timeout``);
+* progress shows Slurm's state, pending reason and expected start time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from pathlib import Path
+
+import batchspawner
+from batchspawner.batchspawner import JobStatus
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jupyterhub.spawner import SpawnException
+from traitlets import Float, Integer, List, Unicode, default, validate
+
+from . import callback  # noqa: F401  (installs the port-only job callback)
+from .profiles import USER_OPTION_KEYS, OptionError, Profile, ProfileList, resolve_request
+from .slurm import USERNAME, AvailabilityCache, SlurmCommandError, run_as_prefix, run_slurm
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+_availability = AvailabilityCache()
+
+
+class FactorySlurmSpawner(batchspawner.SlurmSpawner):
+    """Spawns a JupyterLab session as a Slurm job, shaped by the profile the user picked."""
+
+    profiles = List(
+        help="Profiles offered in the spawn form: dicts validated by aifnb_spawners.profiles.Profile.",
+    ).tag(config=True)
+
+    batch_script_template = Unicode(
+        str(TEMPLATES / "session.sh.j2"),
+        help="Path of the Jinja2 batch-script template. It receives username, homedir, log_path, "
+        "keepvars, request (a JobRequest), prologue, epilogue, content_sync, srun and cmd.",
+    ).tag(config=True)
+
+    python_prefix = Unicode(
+        sys.prefix,
+        help="Prefix of the Python environment on the compute nodes (its bin/ holds "
+        "jupyterhub-singleuser, batchspawner-singleuser and gitpuller).",
+    ).tag(config=True)
+
+    content_repo = Unicode(
+        "",
+        help="Git URL or path of the platform's courses and sandboxes, pulled into the user's home "
+        "by nbgitpuller at each start (the user's edits win). Empty: no content sync.",
+    ).tag(config=True)
+
+    content_branch = Unicode("main", help="Branch of content_repo to pull.").tag(config=True)
+
+    content_git_config = Unicode(
+        "",
+        help="Git config file given to nbgitpuller as GIT_CONFIG_GLOBAL (e.g. to trust a content "
+        "repository owned by root on a shared filesystem). Empty: the user's own git config.",
+    ).tag(config=True)
+
+    content_dir = Unicode(
+        "ai-factory",
+        help="Folder under the user's home that receives the content.",
+    ).tag(config=True)
+
+    log_dir = Unicode(
+        ".aifnb/logs",
+        help="Folder under the user's home where session job logs go (created before submission).",
+    ).tag(config=True)
+
+    slurm_timeout = Float(
+        30.0,
+        help="Seconds to wait for sbatch, squeue or scancel before treating Slurm as unavailable.",
+    ).tag(config=True)
+
+    log_tail_lines = Integer(
+        30,
+        help="Lines of the job's log shown to the user when the job ends before the server is up.",
+    ).tag(config=True)
+
+    availability_ttl = Float(
+        30.0,
+        help="Seconds a partition-availability reading (sinfo) is reused by the spawn form.",
+    ).tag(config=True)
+
+    @validate("profiles")
+    def _validate_profiles(self, proposal: dict) -> list:
+        ProfileList(profiles=proposal["value"])  # raises with the offending key named
+        return proposal["value"]
+
+    @default("options_form")
+    def _options_form_default(self):
+        return self._render_options_form
+
+    # -- profiles and options ------------------------------------------------------------
+
+    @property
+    def profile_list(self) -> tuple[Profile, ...]:
+        return ProfileList(profiles=self.profiles).profiles
+
+    @property
+    def user_groups(self) -> list[str]:
+        return [g.name for g in self.user.groups]
+
+    async def _render_options_form(self, spawner: FactorySlurmSpawner) -> str:
+        allowed = [p for p in self.profile_list if p.allowed_for(self.user_groups)]
+        if not allowed:
+            return "<p>No session profile is available to your groups. Please contact the Factory's admins.</p>"
+        _availability.ttl = self.availability_ttl
+        template = self._jinja().get_template("options_form.html.j2")
+        return template.render(profiles=allowed, availability=await _availability.get())
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
+        """Keep the chosen profile and that profile's own fields; check them at once."""
+        profile = (formdata.get("profile") or [""])[0]
+        options = {"profile": profile}
+        for key in USER_OPTION_KEYS[1:]:
+            value = formdata.get(f"{key}-{profile}")
+            if value:
+                options[key] = value[0]
+        try:
+            resolve_request(self.profile_list, self.user_groups, options)
+        except OptionError as exc:
+            raise SpawnException(str(exc), reason="invalid_options", status_code=400) from None
+        return options
+
+    def _jinja(self) -> Environment:
+        return Environment(
+            loader=FileSystemLoader([str(Path(self.batch_script_template).parent), str(TEMPLATES)]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
+
+    # -- the batch script ----------------------------------------------------------------
+
+    @property
+    def log_path(self) -> str:
+        return f"{self.req_homedir}/{self.log_dir}/session-%j.log"
+
+    def render_batch_script(self) -> str:
+        """The script for the current user and options; raises SpawnException on bad options."""
+        try:
+            request = resolve_request(self.profile_list, self.user_groups, self.user_options or {})
+        except OptionError as exc:
+            raise SpawnException(str(exc), reason="invalid_options", status_code=400) from None
+        bin_dir = Path(self.python_prefix) / "bin"
+        server_cmd = [
+            str(bin_dir / "batchspawner-singleuser"),
+            str(bin_dir / "jupyterhub-singleuser"),
+            # The profile's idle limit, enforced by the server itself (GPU sessions stop sooner).
+            f"--ServerApp.shutdown_no_activity_timeout={request.idle_timeout}",
+            f"--MappingKernelManager.cull_idle_timeout={request.idle_timeout}",
+            "--MappingKernelManager.cull_interval=60",
+            *self.args,
+        ]
+        content_sync = ""
+        if self.content_repo:
+            git_env = ["env", f"GIT_CONFIG_GLOBAL={self.content_git_config}"] if self.content_git_config else []
+            content_sync = shlex.join(
+                [*git_env, str(bin_dir / "gitpuller"), self.content_repo, self.content_branch, f"{self.req_homedir}/{self.content_dir}"]
+            )
+        template = self._jinja().get_template(Path(self.batch_script_template).name)
+        return template.render(
+            username=self.user.name,
+            homedir=self.req_homedir,
+            log_path=self.log_path,
+            keepvars=",".join(self.get_env().keys()),
+            request=request,
+            prologue=self.req_prologue,
+            epilogue=self.req_epilogue,
+            content_sync=content_sync,
+            srun=f"{self.req_srun} " if self.req_srun else "",
+            cmd=shlex.join(server_cmd),
+        )
+
+    # -- Slurm conversation -----------------------------------------------------------------
+
+    def _as_user(self, *argv: str) -> list[str]:
+        return [*run_as_prefix(self.user.name), *argv]
+
+    async def submit_batch_script(self) -> str:
+        # Replaces batchspawner's: its version merges user_options into the template and runs a
+        # shell string.
+        if not USERNAME.match(self.user.name):
+            raise SpawnException(f"user name {self.user.name!r} cannot run Slurm jobs", reason="invalid_user")
+        script = self.render_batch_script()
+        env = self.get_env()
+        try:
+            await run_slurm(self._as_user("mkdir", "-p", f"{self.req_homedir}/{self.log_dir}"), env=env, timeout=self.slurm_timeout)
+            out = await run_slurm(self._as_user("sbatch", "--parsable"), env=env, stdin=script, timeout=self.slurm_timeout)
+        except SlurmCommandError as exc:
+            raise SpawnException(f"Slurm refused the session job: {exc.stderr}", reason="sbatch_failed") from None
+        self.job_id = self.parse_job_id(out)
+        self.log.info("Submitted session job %s for %s", self.job_id, self._log_name)
+        return self.job_id
+
+    async def query_job_status(self) -> JobStatus:
+        if not self.job_id:
+            self.job_status = ""
+            return JobStatus.NOTFOUND
+        try:
+            # state, pending reason, expected start, host (last, as batchspawner's regex expects)
+            out = await run_slurm(["squeue", "-h", "-j", self.job_id, "-o", "%T %r %S %B"], timeout=self.slurm_timeout)
+        except SlurmCommandError as exc:
+            if "Invalid job id" in exc.stderr:
+                self.job_status = ""
+                return JobStatus.NOTFOUND
+            # Anything else is Slurm's trouble, not the job's: keep the server (batchspawner #315).
+            self.log.warning("squeue failed for job %s, treating its state as unknown: %s", self.job_id, exc)
+            return JobStatus.UNKNOWN
+        self.job_status = out
+        if self.state_isrunning():
+            return JobStatus.RUNNING
+        if self.state_ispending():
+            return JobStatus.PENDING
+        return JobStatus.NOTFOUND
+
+    async def cancel_batch_job(self) -> None:
+        if not self.job_id:
+            return
+        self.log.info("Cancelling session job %s of %s", self.job_id, self._log_name)
+        try:
+            await run_slurm(self._as_user("scancel", self.job_id), env=self.get_env(), timeout=self.slurm_timeout)
+        except SlurmCommandError as exc:
+            self.log.error("scancel %s failed: %s", self.job_id, exc)
+
+    def state_gethost(self) -> str:
+        return self.job_status.split()[-1]
+
+    @property
+    def pending_reason(self) -> tuple[str, str]:
+        """Slurm's reason for waiting and its expected start ('N/A' when it does not know)."""
+        parts = self.job_status.split()
+        return (parts[1], parts[2]) if len(parts) >= 4 else ("", "N/A")
+
+    async def _log_tail(self) -> str:
+        path = self.log_path.replace("%j", self.job_id)
+        try:
+            return await run_slurm(self._as_user("tail", "-n", str(self.log_tail_lines), path), timeout=self.slurm_timeout)
+        except SlurmCommandError as exc:
+            return f"(could not read {path}: {exc.stderr})"
+
+    async def _job_ended(self, when: str) -> SpawnException:
+        job_id = self.job_id
+        tail = await self._log_tail()
+        self.clear_state()
+        return SpawnException(
+            f"Session job {job_id} ended {when}. Last lines of its log:\n{tail}",
+            reason="job_ended",
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> tuple[str, int]:
+        # Replaces batchspawner's start: its loop waits for the port until start_timeout even when
+        # the job is already dead.
+        self.port = 0
+        await self.submit_batch_script()
+        while True:
+            status = await self.query_job_status()
+            if status == JobStatus.RUNNING:
+                break
+            if status == JobStatus.NOTFOUND:
+                raise await self._job_ended("before it started running")
+            await asyncio.sleep(self.startup_poll_interval)
+        self.ip = self.state_gethost()
+        while self.port == 0:
+            await asyncio.sleep(self.startup_poll_interval)
+            if await self.query_job_status() == JobStatus.NOTFOUND:
+                raise await self._job_ended("before its notebook server reported a port")
+        self.db.commit()
+        self.log.info("Session job %s of %s is up at %s:%s", self.job_id, self._log_name, self.ip, self.port)
+        return self.ip, self.port
+
+    async def progress(self):
+        while True:
+            if self.state_ispending():
+                reason, start = self.pending_reason
+                message = f"Slurm job {self.job_id} is pending ({reason})"
+                if start not in ("N/A", "Unknown", ""):
+                    message += f", expected to start at {start.replace('T', ' ')}"
+                yield {"progress": 20, "message": message}
+            elif self.state_isrunning():
+                yield {"progress": 60, "message": f"Slurm job {self.job_id} is running on {self.state_gethost()}; waiting for JupyterLab"}
+                return
+            elif self.job_id:
+                yield {"progress": 10, "message": f"Slurm job {self.job_id} submitted"}
+            else:
+                yield {"progress": 5, "message": "Submitting the session job to Slurm"}
+            await asyncio.sleep(1)
+

@@ -1,0 +1,51 @@
+"""Fixtures shared by every tier: the real single-node Slurm and the Unix users of the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Unix users the integration tests log in as, by the platform group they belong to.
+TEST_USERS = {
+    "learners": "aift-learner",
+    "companies": "aift-company",
+    "trainers": "aift-trainer",
+    "admins": "aift-admin",
+}
+
+
+def _root_required(what: str) -> None:
+    if os.geteuid() != 0:
+        pytest.fail(f"{what} needs root (it starts Slurm daemons and creates Unix users); run the README's test command")
+
+
+@pytest.fixture(scope="session")
+def slurm() -> dict[str, str]:
+    """A running single-node Slurm (started by hub/scripts/local-slurm if it is not up)."""
+    _root_required("the local Slurm")
+    subprocess.run([str(ROOT / "hub/scripts/local-slurm"), "start"], check=True, capture_output=True, text=True)
+    return {"default_partition": "cpu", "gpu_partition": "gpu"}
+
+
+@pytest.fixture(scope="session")
+def unix_users() -> dict[str, str]:
+    """The tests' Unix users (created once), by group."""
+    _root_required("creating Unix users")
+    for name in TEST_USERS.values():
+        if subprocess.run(["id", name], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+    return dict(TEST_USERS)
+
+
+def squeue_jobs(user: str | None = None) -> list[str]:
+    """Job ids Slurm knows as pending or running (optionally of one user)."""
+    argv = ["squeue", "-h", "-o", "%i", "-t", "PENDING,RUNNING,CONFIGURING,COMPLETING"]
+    if user:
+        argv += ["-u", user]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return out.split()
