@@ -186,6 +186,11 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
 
     # -- Slurm conversation -----------------------------------------------------------------
 
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        # batchspawner looks the user up in passwd on every call; req_homedir already holds it.
+        env.update(USER=self.user.name, HOME=self.req_homedir, SHELL="/bin/bash")
+        return env
+
     def _as_user(self, *argv: str) -> list[str]:
         return [*run_as_prefix(self.user.name), *argv]
 
@@ -279,7 +284,6 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             await asyncio.sleep(self.startup_poll_interval)
             if await self.query_job_status() == JobStatus.NOTFOUND:
                 raise await self._job_ended("before its notebook server reported a port")
-        self.db.commit()
         self.log.info("Session job %s of %s is up at %s:%s", self.job_id, self._log_name, self.ip, self.port)
         return self.ip, self.port
 

@@ -104,3 +104,58 @@ def test_refused_options_submit_nothing(hub, unix_users, who, options, field):
         assert message.startswith(f"{field}:"), message
         session.wait_stopped()
         assert squeue_jobs() == before
+
+
+def progress_messages(session, until: str, timeout: float = 30) -> list[str]:
+    """Messages of the hub's spawn progress stream, read until one contains ``until``."""
+    import time
+
+    messages: list[str] = []
+    deadline = time.monotonic() + timeout
+    with session.api.stream("GET", f"/users/{session.username}/server/progress", timeout=timeout) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                messages.append(json.loads(line[5:])["message"])
+                if until in messages[-1] or time.monotonic() > deadline:
+                    break
+    return messages
+
+
+def test_pending_spawn_shows_reason_and_cancel_removes_the_job(hub, unix_users):
+    """While the only GPU is taken, a second GPU spawn pends with Slurm's reason; cancelling it leaves no job."""
+    with hub.login(unix_users["companies"]) as company, hub.login(unix_users["admins"]) as admin:
+        assert company.start({"profile": "gpu-sandbox"}).status_code in (201, 202)
+        company.wait_ready()
+        assert admin.start({"profile": "gpu-sandbox"}).status_code == 202
+        messages = progress_messages(admin, "pending (Resources)")
+        assert any("pending (Resources)" in m for m in messages), messages
+        assert len(squeue_jobs(unix_users["admins"])) == 1
+        response = admin.api.delete(f"/users/{admin.username}/server")
+        assert response.status_code in (202, 204), response.text
+        admin.wait_stopped()
+        assert squeue_jobs(unix_users["admins"]) == []
+        company.stop()
+
+
+def test_job_callback_accepts_the_port_and_nothing_else(hub, unix_users):
+    """With the server's own token, the job may report a port; any other key is refused."""
+    import httpx
+
+    learner = unix_users["learners"]
+    with hub.login(learner) as session:
+        session.start({"profile": "cpu-course"})
+        session.wait_ready()
+        pid = subprocess.run(["pgrep", "-u", learner, "-f", "jupyterhub-singleuser"], capture_output=True, text=True).stdout.split()[0]
+        environ = dict(
+            item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item
+        )
+        url = f"{environ['JUPYTERHUB_API_URL']}/batchspawner"
+        headers = {"Authorization": f"token {environ['JUPYTERHUB_API_TOKEN']}"}
+        for body in ({"ip": "10.0.0.66", "port": 1}, {"port": "8888"}, {"cmd": ["/bin/sh"]}, {"port": 70000}):
+            response = httpx.post(url, json=body, headers=headers)
+            assert response.status_code == 400, (body, response.text)
+        assert httpx.post(url, json={"port": 1234}, headers={"Authorization": "token wrong"}).status_code == 403
+        server = session.server()
+        assert "10.0.0.66" not in json.dumps(server)
+        assert session.client.get(f"/user/{learner}/api/status", headers=session.api.headers).status_code == 200
+        session.stop()

@@ -1,0 +1,50 @@
+"""The platform's notebooks are published as a git repository that nbgitpuller merges into homes."""
+
+from __future__ import annotations
+
+import subprocess
+
+from aifnb_hub.content import publish_content, trust_config
+
+
+def make_source(tmp_path):
+    source = tmp_path / "notebooks"
+    (source / "courses").mkdir(parents=True)
+    (source / "sandboxes").mkdir()
+    (source / "courses" / "a.ipynb").write_text("one")
+    (source / "sandboxes" / "b.ipynb").write_text("two")
+    (source / "catalogue.yaml").write_text("notebooks: []\n")
+    return source
+
+
+def test_publish_commits_only_on_change_and_mirrors_deletions(tmp_path):
+    """Re-publishing unchanged content makes no commit; removed files disappear from the repo."""
+    source, repo = make_source(tmp_path), tmp_path / "content"
+    first = publish_content(source, repo)
+    assert publish_content(source, repo) == first
+    (source / "sandboxes" / "b.ipynb").unlink()
+    (source / "courses" / "c.ipynb").write_text("three")
+    second = publish_content(source, repo)
+    assert second != first
+    files = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(files) == ["catalogue.yaml", "courses/a.ipynb", "courses/c.ipynb"]
+    assert str(repo) in trust_config(repo).read_text()
+
+
+def test_nbgitpuller_keeps_user_edits_and_brings_updates(tmp_path):
+    """A user's edit survives a platform update of another file, which still arrives (nbgitpuller's merge)."""
+    import sys
+    from pathlib import Path
+
+    source, repo, home = make_source(tmp_path), tmp_path / "content", tmp_path / "home"
+    publish_content(source, repo)
+    gitpuller = Path(sys.executable).parent / "gitpuller"
+    pull = [str(gitpuller), str(repo), "main", str(home)]
+    subprocess.run(pull, check=True, capture_output=True)
+    (home / "courses" / "a.ipynb").write_text("my answer")
+    (source / "sandboxes" / "b.ipynb").write_text("two, updated")
+    (source / "courses" / "a.ipynb").write_text("one, updated upstream")
+    publish_content(source, repo)
+    subprocess.run(pull, check=True, capture_output=True)
+    assert (home / "courses" / "a.ipynb").read_text() == "my answer"
+    assert (home / "sandboxes" / "b.ipynb").read_text() == "two, updated"

@@ -1,0 +1,17 @@
+#!/bin/bash
+#SBATCH --job-name=aifnb-session-alice
+#SBATCH --output=/home/alice/.aifnb/logs/session-%j.log
+#SBATCH --chdir=/home/alice
+#SBATCH --export=JUPYTERHUB_API_TOKEN,JPY_API_TOKEN,JUPYTERHUB_CLIENT_ID,JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED,JUPYTERHUB_HOST,JUPYTERHUB_OAUTH_CALLBACK_URL,JUPYTERHUB_OAUTH_SCOPES,JUPYTERHUB_OAUTH_ACCESS_SCOPES,JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES,JUPYTERHUB_USER,JUPYTERHUB_SERVER_NAME,JUPYTERHUB_API_URL,JUPYTERHUB_ACTIVITY_URL,JUPYTERHUB_BASE_URL,JUPYTERHUB_SERVICE_URL,JUPYTERHUB_PUBLIC_URL,JUPYTERHUB_PUBLIC_HUB_URL,PATH,USER,HOME,SHELL
+#SBATCH --partition=gpu
+#SBATCH --time=08:00:00
+#SBATCH --cpus-per-task=16
+#SBATCH --mem=60G
+#SBATCH --gres=gpu:2
+set -euo pipefail
+trap 'echo "aifnb: session job received SIGTERM, stopping"' TERM
+echo "aifnb: session ${SLURM_JOB_ID} (profile gpu-training) on $(hostname) at $(date -Is)"
+# Courses and sandboxes: new and untouched files update, the user's edits are kept.
+env GIT_CONFIG_GLOBAL=/var/lib/aifnb/content.gitconfig /opt/aifnb/venv/bin/gitpuller /var/lib/aifnb/content main /home/alice/ai-factory || echo "aifnb: content sync failed; the session starts with the files already there"
+srun /opt/aifnb/venv/bin/batchspawner-singleuser /opt/aifnb/venv/bin/jupyterhub-singleuser --ServerApp.shutdown_no_activity_timeout=1800 --MappingKernelManager.cull_idle_timeout=1800 --MappingKernelManager.cull_interval=60
+echo "aifnb: notebook server ended"

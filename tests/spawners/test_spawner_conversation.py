@@ -1,0 +1,106 @@
+"""The spawner's conversation with Slurm, against scripted sbatch/squeue/scancel answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from batchspawner.batchspawner import JobStatus
+from jupyterhub.spawner import SpawnException
+
+from tests.spawners.conftest import make_spawner
+
+TIMED_OUT = {"rc": 1, "err": "slurm_load_jobs error: Socket timed out on send/recv operation"}
+INVALID = {"rc": 1, "err": "slurm_load_jobs error: Invalid job id specified"}
+
+
+def spawner_for(slurm, tmp_path, **traits):
+    spawner = make_spawner("alice", ("learners",), home=str(tmp_path), environment={"PATH": slurm.path},
+                           startup_poll_interval=0.05, **traits)
+    spawner.user_options = {"profile": "cpu-course"}
+    return spawner
+
+
+async def test_pending_then_running_reports_reason_and_returns_host_and_port(scripted_slurm, tmp_path):
+    """Start walks PENDING (with reason and expected start) to RUNNING and returns the reported port."""
+    scripted_slurm.answers(
+        sbatch=[{"out": "4242\n"}],
+        squeue=[
+            {"out": "PENDING Resources 2026-11-23T20:15:00 n/a"},
+            {"out": "PENDING Resources 2026-11-23T20:15:00 n/a"},
+            {"out": "RUNNING None 2026-11-23T20:15:00 node042"},
+        ],
+    )
+    spawner = spawner_for(scripted_slurm, tmp_path)
+    start = asyncio.ensure_future(spawner.start())
+    messages = []
+    while not spawner.job_status.startswith("PENDING"):
+        await asyncio.sleep(0.01)
+    async for event in spawner.progress():
+        messages.append(event["message"])
+        break
+    while not spawner.job_status.startswith("RUNNING"):
+        await asyncio.sleep(0.01)
+    spawner.port = 51234  # what the job's callback sets
+    assert await asyncio.wait_for(start, 5) == ("node042", 51234)
+    assert messages == ["Slurm job 4242 is pending (Resources), expected to start at 2026-11-23 20:15:00"]
+    assert scripted_slurm.calls()[0].endswith("sbatch --parsable")
+
+
+async def test_transient_squeue_error_keeps_the_server(scripted_slurm, tmp_path):
+    """A controller time-out reads as UNKNOWN, so poll() keeps the running server (batchspawner #315)."""
+    scripted_slurm.answers(squeue=[TIMED_OUT])
+    spawner = spawner_for(scripted_slurm, tmp_path)
+    spawner.job_id = "77"
+    assert await spawner.query_job_status() == JobStatus.UNKNOWN
+    assert await spawner.poll() is None
+    assert spawner.job_id == "77"
+
+
+async def test_squeue_that_hangs_is_bounded_and_unknown(scripted_slurm, tmp_path):
+    """A squeue that does not answer within slurm_timeout is killed and read as UNKNOWN."""
+    scripted_slurm.answers(squeue=[{"sleep": 5, "out": "RUNNING None N/A n1"}])
+    spawner = spawner_for(scripted_slurm, tmp_path, slurm_timeout=0.5)
+    spawner.job_id = "78"
+    assert await asyncio.wait_for(spawner.query_job_status(), 3) == JobStatus.UNKNOWN
+
+
+async def test_vanished_job_is_reported_gone(scripted_slurm, tmp_path):
+    """'Invalid job id' and an empty answer both mean the job is gone; poll() clears the state."""
+    scripted_slurm.answers(squeue=[INVALID])
+    spawner = spawner_for(scripted_slurm, tmp_path)
+    spawner.job_id = "79"
+    assert await spawner.poll() == 1
+    assert spawner.job_id == ""
+
+
+async def test_job_that_dies_before_reporting_a_port_fails_fast_with_log_tail(scripted_slurm, tmp_path):
+    """A job that ends before its server reports a port fails the spawn at once, showing its log."""
+    scripted_slurm.answers(sbatch=[{"out": "80"}], squeue=[{"out": "RUNNING None N/A node1"}, {"out": ""}])
+    log_dir = tmp_path / ".aifnb" / "logs"
+    log_dir.mkdir(parents=True)
+    (log_dir / "session-80.log").write_text("starting\nImportError: no module named jupyterhub\n")
+    spawner = spawner_for(scripted_slurm, tmp_path)
+    with pytest.raises(SpawnException) as info:
+        await asyncio.wait_for(spawner.start(), 5)
+    message = str(info.value.log_message or info.value)
+    assert "Session job 80 ended before its notebook server reported a port" in message
+    assert "ImportError: no module named jupyterhub" in message
+    assert spawner.job_id == ""
+
+
+async def test_sbatch_refusal_is_a_clear_spawn_error(scripted_slurm, tmp_path):
+    """When Slurm refuses the job, the user sees Slurm's reason."""
+    scripted_slurm.answers(sbatch=[{"rc": 1, "err": "sbatch: error: Batch job submission failed: Invalid account"}])
+    spawner = spawner_for(scripted_slurm, tmp_path)
+    with pytest.raises(SpawnException, match="Invalid account"):
+        await spawner.start()
+
+
+async def test_stop_cancels_the_job(scripted_slurm, tmp_path):
+    """Stopping runs scancel for the job and waits until squeue no longer lists it."""
+    scripted_slurm.answers(squeue=[INVALID])
+    spawner = spawner_for(scripted_slurm, tmp_path)
+    spawner.job_id = "81"
+    await spawner.stop()
+    assert any(call.endswith("scancel 81") for call in scripted_slurm.calls())
