@@ -14,7 +14,8 @@ from aifnb_hub.settings import load_settings
 from aifnb_spawners.spawner import FactorySlurmSpawner  # noqa: F401  (also installs the port-only job callback)
 
 c = get_config()  # noqa: F821  (provided by JupyterHub)
-settings = load_settings(os.environ.get("AIFNB_SETTINGS") or None)
+site_settings = os.environ.get("AIFNB_SETTINGS", "")
+settings = load_settings(site_settings or None)
 settings.hub.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 content_repo, content_git_config = settings.content.repo, ""
@@ -26,5 +27,5 @@ if content_repo.startswith("/"):
 apply.apply_hub(c, settings)
 apply.apply_auth(c, settings)
 apply.apply_roles(c, settings)
-apply.apply_spawner(c, settings, content_repo, content_git_config)
+apply.apply_spawner(c, settings, content_repo, content_git_config, site_settings)
 apply.apply_culler(c, settings)

@@ -76,7 +76,7 @@ def apply_roles(c: Config, s: Settings) -> None:
     ]
 
 
-def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config: str = "") -> None:
+def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config: str = "", site_settings: str = "") -> None:
     prefix = s.hub.python_prefix or sys.prefix
     c.JupyterHub.spawner_class = "aifnb_spawners.spawner.FactorySlurmSpawner"
     c.FactorySlurmSpawner.profiles = [p.model_dump(mode="json", exclude_none=True) for p in s.profiles]
@@ -88,6 +88,9 @@ def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config:
     c.FactorySlurmSpawner.req_prologue = s.hub.prologue
     # JupyterHub passes no PATH to the job; it is also the PATH sbatch and squeue run with.
     c.Spawner.environment = {"PATH": f"{prefix}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    if site_settings:
+        # Sessions read the same profiles (batch jobs from a notebook use them too).
+        c.Spawner.environment["AIFNB_SETTINGS"] = site_settings
 
 
 def apply_culler(c: Config, s: Settings) -> None:

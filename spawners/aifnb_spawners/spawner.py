@@ -45,7 +45,8 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
     batch_script_template = Unicode(
         str(TEMPLATES / "session.sh.j2"),
         help="Path of the Jinja2 batch-script template. It receives username, homedir, log_path, "
-        "keepvars, request (a JobRequest), prologue, epilogue, content_sync, srun and cmd.",
+        "keepvars, request (a JobRequest), prologue, epilogue, content (repo, branch, target, "
+        "gitpuller, git_config, or None), srun and cmd; the filter `quote` shell-quotes a value.",
     ).tag(config=True)
 
     python_prefix = Unicode(
@@ -135,12 +136,14 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         return options
 
     def _jinja(self) -> Environment:
-        return Environment(
+        env = Environment(
             loader=FileSystemLoader([str(Path(self.batch_script_template).parent), str(TEMPLATES)]),
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
         )
+        env.filters["quote"] = shlex.quote
+        return env
 
     # -- the batch script ----------------------------------------------------------------
 
@@ -164,12 +167,15 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             "--MappingKernelManager.cull_interval=60",
             *self.args,
         ]
-        content_sync = ""
+        content = None
         if self.content_repo:
-            git_env = ["env", f"GIT_CONFIG_GLOBAL={self.content_git_config}"] if self.content_git_config else []
-            content_sync = shlex.join(
-                [*git_env, str(bin_dir / "gitpuller"), self.content_repo, self.content_branch, f"{self.req_homedir}/{self.content_dir}"]
-            )
+            content = {
+                "repo": self.content_repo,
+                "branch": self.content_branch,
+                "target": f"{self.req_homedir}/{self.content_dir}",
+                "gitpuller": str(bin_dir / "gitpuller"),
+                "git_config": self.content_git_config,
+            }
         template = self._jinja().get_template(Path(self.batch_script_template).name)
         return template.render(
             username=self.user.name,
@@ -179,7 +185,7 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             request=request,
             prologue=self.req_prologue,
             epilogue=self.req_epilogue,
-            content_sync=content_sync,
+            content=content,
             srun=f"{self.req_srun} " if self.req_srun else "",
             cmd=shlex.join(server_cmd),
         )

@@ -28,8 +28,9 @@ def free_port() -> int:
 class Hub:
     """One hub process with a site settings file layered over the embedded defaults."""
 
-    def __init__(self, workdir: Path, users: dict[str, str], extra: dict | None = None):
+    def __init__(self, workdir: Path, users: dict[str, str], extra: dict | None = None, config: Path = CONFIG):
         self.workdir = workdir
+        self.config = config
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         site = {
@@ -60,7 +61,7 @@ class Hub:
         }
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(CONFIG)],
+            [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(self.config)],
             cwd=self.workdir,
             env=env,
             stdout=self._log,

@@ -11,7 +11,15 @@
 set -euo pipefail
 trap 'echo "aifnb: session job received SIGTERM, stopping"' TERM
 echo "aifnb: session ${SLURM_JOB_ID} (profile gpu-training) on $(hostname) at $(date -Is)"
-# Courses and sandboxes: new and untouched files update, the user's edits are kept.
-env GIT_CONFIG_GLOBAL=/var/lib/aifnb/content.gitconfig /opt/aifnb/venv/bin/gitpuller /var/lib/aifnb/content main /home/alice/ai-factory || echo "aifnb: content sync failed; the session starts with the files already there"
+# Courses and sandboxes: new and untouched files update, the user's edits are kept (nbgitpuller).
+# In a subshell, so these git settings do not reach the user's session.
+(
+    export GIT_CONFIG_GLOBAL=/var/lib/aifnb/content.gitconfig
+    if [ -d /home/alice/ai-factory/.git ]; then
+        # The platform's content repository may have moved since the last session.
+        git -C /home/alice/ai-factory remote set-url origin /var/lib/aifnb/content
+    fi
+    /opt/aifnb/venv/bin/gitpuller /var/lib/aifnb/content main /home/alice/ai-factory
+) || echo "aifnb: content sync failed; the session starts with the files already there"
 srun /opt/aifnb/venv/bin/batchspawner-singleuser /opt/aifnb/venv/bin/jupyterhub-singleuser --ServerApp.shutdown_no_activity_timeout=1800 --MappingKernelManager.cull_idle_timeout=1800 --MappingKernelManager.cull_interval=60
 echo "aifnb: notebook server ended"
