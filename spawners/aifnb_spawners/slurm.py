@@ -150,3 +150,54 @@ class AvailabilityCache:
                     self._value = {}
                 self._stamp = time.monotonic()
             return self._value
+
+
+class SqueueBatcher:
+    """One ``squeue`` call for all the jobs asked about at about the same time.
+
+    Every spawner polls its job (every half second while starting, every poll_interval after);
+    with many users that is many squeue processes and RPCs to slurmctld. Requests that arrive
+    within ``window`` seconds share one ``squeue -j ID,ID,...`` call.
+    """
+
+    FORMAT = "%i %T %r %S %B"  # job id, state, pending reason, expected start, host (last)
+
+    def __init__(self, window: float = 0.05, timeout: float = 30.0):
+        self.window = window
+        self.timeout = timeout
+        self._waiting: dict[str, list[asyncio.Future]] = {}
+        self._flush: asyncio.Task | None = None
+
+    async def status(self, job_id: str) -> str:
+        """``"STATE REASON START HOST"`` of the job, ``""`` when Slurm no longer lists it.
+
+        Raises SlurmCommandError when squeue itself fails (then the state is unknown).
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(job_id, []).append(future)
+        if self._flush is None or self._flush.done():
+            self._flush = asyncio.ensure_future(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        await asyncio.sleep(self.window)
+        waiting, self._waiting = self._waiting, {}
+        try:
+            out = await run_slurm(["squeue", "-h", "-j", ",".join(waiting), "-o", self.FORMAT], timeout=self.timeout)
+        except SlurmCommandError as exc:
+            if "Invalid job id" in exc.stderr:
+                out = ""
+            else:
+                for futures in waiting.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(exc)
+                return
+        found = {}
+        for line in out.splitlines():
+            job_id, _, rest = line.strip().partition(" ")
+            found[job_id] = rest
+        for job_id, futures in waiting.items():
+            for future in futures:
+                if not future.done():
+                    future.set_result(found.get(job_id, ""))

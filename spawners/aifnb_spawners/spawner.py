@@ -28,11 +28,12 @@ from traitlets import Float, Integer, List, Unicode, default, validate
 
 from . import callback  # noqa: F401  (installs the port-only job callback)
 from .profiles import USER_OPTION_KEYS, OptionError, Profile, ProfileList, resolve_request
-from .slurm import USERNAME, AvailabilityCache, SlurmCommandError, run_as_prefix, run_slurm
+from .slurm import USERNAME, AvailabilityCache, SlurmCommandError, SqueueBatcher, run_as_prefix, run_slurm
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 _availability = AvailabilityCache()
+_squeue = SqueueBatcher()
 
 
 class FactorySlurmSpawner(batchspawner.SlurmSpawner):
@@ -220,14 +221,11 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         if not self.job_id:
             self.job_status = ""
             return JobStatus.NOTFOUND
+        _squeue.timeout = self.slurm_timeout
         try:
-            # state, pending reason, expected start, host (last, as batchspawner's regex expects)
-            out = await run_slurm(["squeue", "-h", "-j", self.job_id, "-o", "%T %r %S %B"], timeout=self.slurm_timeout)
+            out = await _squeue.status(self.job_id)
         except SlurmCommandError as exc:
-            if "Invalid job id" in exc.stderr:
-                self.job_status = ""
-                return JobStatus.NOTFOUND
-            # Anything else is Slurm's trouble, not the job's: keep the server (batchspawner #315).
+            # Slurm's trouble, not the job's: keep the server (batchspawner #315).
             self.log.warning("squeue failed for job %s, treating its state as unknown: %s", self.job_id, exc)
             return JobStatus.UNKNOWN
         self.job_status = out

@@ -26,9 +26,9 @@ async def test_pending_then_running_reports_reason_and_returns_host_and_port(scr
     scripted_slurm.answers(
         sbatch=[{"out": "4242\n"}],
         squeue=[
-            {"out": "PENDING Resources 2026-11-23T20:15:00 n/a"},
-            {"out": "PENDING Resources 2026-11-23T20:15:00 n/a"},
-            {"out": "RUNNING None 2026-11-23T20:15:00 node042"},
+            {"out": "4242 PENDING Resources 2026-11-23T20:15:00 n/a"},
+            {"out": "4242 PENDING Resources 2026-11-23T20:15:00 n/a"},
+            {"out": "4242 RUNNING None 2026-11-23T20:15:00 node042"},
         ],
     )
     spawner = spawner_for(scripted_slurm, tmp_path)
@@ -59,7 +59,7 @@ async def test_transient_squeue_error_keeps_the_server(scripted_slurm, tmp_path)
 
 async def test_squeue_that_hangs_is_bounded_and_unknown(scripted_slurm, tmp_path):
     """A squeue that does not answer within slurm_timeout is killed and read as UNKNOWN."""
-    scripted_slurm.answers(squeue=[{"sleep": 5, "out": "RUNNING None N/A n1"}])
+    scripted_slurm.answers(squeue=[{"sleep": 5, "out": "78 RUNNING None N/A n1"}])
     spawner = spawner_for(scripted_slurm, tmp_path, slurm_timeout=0.5)
     spawner.job_id = "78"
     assert await asyncio.wait_for(spawner.query_job_status(), 3) == JobStatus.UNKNOWN
@@ -76,7 +76,7 @@ async def test_vanished_job_is_reported_gone(scripted_slurm, tmp_path):
 
 async def test_job_that_dies_before_reporting_a_port_fails_fast_with_log_tail(scripted_slurm, tmp_path):
     """A job that ends before its server reports a port fails the spawn at once, showing its log."""
-    scripted_slurm.answers(sbatch=[{"out": "80"}], squeue=[{"out": "RUNNING None N/A node1"}, {"out": ""}])
+    scripted_slurm.answers(sbatch=[{"out": "80"}], squeue=[{"out": "80 RUNNING None N/A node1"}, {"out": ""}])
     log_dir = tmp_path / ".aifnb" / "logs"
     log_dir.mkdir(parents=True)
     (log_dir / "session-80.log").write_text("starting\nImportError: no module named jupyterhub\n")
@@ -104,3 +104,17 @@ async def test_stop_cancels_the_job(scripted_slurm, tmp_path):
     spawner.job_id = "81"
     await spawner.stop()
     assert any(call.endswith("scancel 81") for call in scripted_slurm.calls())
+
+
+async def test_spawners_polling_together_share_one_squeue_call(scripted_slurm, tmp_path):
+    """Many spawners asking at once cost one squeue call, and each gets its own job's line."""
+    scripted_slurm.answers(squeue=[{"out": "90 RUNNING None N/A n1\n91 PENDING Priority N/A n/a\n"}])
+    spawners = []
+    for job_id in ("90", "91", "92"):
+        spawner = spawner_for(scripted_slurm, tmp_path)
+        spawner.job_id = job_id
+        spawners.append(spawner)
+    states = await asyncio.gather(*(s.query_job_status() for s in spawners))
+    assert states == [JobStatus.RUNNING, JobStatus.PENDING, JobStatus.NOTFOUND]
+    squeue_calls = [c for c in scripted_slurm.calls() if "squeue" in c]
+    assert len(squeue_calls) == 1 and "90,91,92" in squeue_calls[0]
