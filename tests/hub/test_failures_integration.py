@@ -39,3 +39,11 @@ def test_job_exiting_before_port_fails_spawn_quickly_with_log_tail(failing_hub, 
         assert "ended before" in log and "aifnb-test: module load failed" in log, log[-2000:]
         assert response.status_code in (202, 500, 400)
         assert squeue_jobs(learner) == []
+
+
+def test_misspelt_setting_stops_the_hub_with_the_key_named(unix_users, hub_workdir):
+    """A typo in the site file stops the real hub at start-up, naming the key's path."""
+    hub = Hub(hub_workdir, unix_users, {"culling": {"timout": 10}})
+    with pytest.raises(RuntimeError, match=r"culling\.timout: unknown key"):
+        hub.start(timeout=30)
+    hub.stop()
