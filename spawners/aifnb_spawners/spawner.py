@@ -27,7 +27,7 @@ from jupyterhub.spawner import SpawnException
 from traitlets import Float, Integer, List, Unicode, default, validate
 
 from . import callback  # noqa: F401  (installs the port-only job callback)
-from .profiles import USER_OPTION_KEYS, OptionError, Profile, ProfileList, resolve_request
+from .profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
 from .slurm import USERNAME, AvailabilityCache, SlurmCommandError, SqueueBatcher, run_as_prefix, run_slurm
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -104,6 +104,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
     def _options_form_default(self):
         return self._render_options_form
 
+    @default("apply_user_options")
+    def _apply_user_options_default(self):
+        # JupyterHub (>= 5.3) runs this before start(), for the form and the REST API alike,
+        # and answers 400 with our message when it raises.
+        return lambda spawner, options: spawner.job_request(options)
+
     # -- profiles and options ------------------------------------------------------------
 
     @property
@@ -130,11 +136,15 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             value = formdata.get(f"{key}-{profile}")
             if value:
                 options[key] = value[0]
+        self.job_request(options)
+        return options
+
+    def job_request(self, options: dict) -> JobRequest:
+        """The job the options ask for, or a 400 SpawnException naming the field and what is allowed."""
         try:
-            resolve_request(self.profile_list, self.user_groups, options)
+            return resolve_request(self.profile_list, self.user_groups, options or {})
         except OptionError as exc:
             raise SpawnException(str(exc), reason="invalid_options", status_code=400) from None
-        return options
 
     def _jinja(self) -> Environment:
         env = Environment(
@@ -154,10 +164,7 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
 
     def render_batch_script(self) -> str:
         """The script for the current user and options; raises SpawnException on bad options."""
-        try:
-            request = resolve_request(self.profile_list, self.user_groups, self.user_options or {})
-        except OptionError as exc:
-            raise SpawnException(str(exc), reason="invalid_options", status_code=400) from None
+        request = self.job_request(self.user_options)
         bin_dir = Path(self.python_prefix) / "bin"
         server_cmd = [
             str(bin_dir / "batchspawner-singleuser"),
