@@ -42,10 +42,17 @@ def unix_users() -> dict[str, str]:
     return dict(TEST_USERS)
 
 
-def squeue_jobs(user: str | None = None) -> list[str]:
-    """Job ids Slurm knows as pending or running (optionally of one user)."""
-    argv = ["squeue", "-h", "-o", "%i", "-t", "PENDING,RUNNING,CONFIGURING,COMPLETING"]
+def squeue_jobs(user: str | None = None, name: str | None = None) -> list[str]:
+    """Ids of jobs still holding or waiting for resources (a COMPLETING job is already cancelled)."""
+    argv = ["squeue", "-h", "-o", "%i", "-t", "PENDING,RUNNING,CONFIGURING,SUSPENDED"]
     if user:
         argv += ["-u", user]
+    if name:
+        argv += ["-n", name]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return out.split()
+
+
+def session_jobs(user: str) -> list[str]:
+    """The user's interactive-session jobs (batch jobs the user may run meanwhile are not sessions)."""
+    return squeue_jobs(user, name=f"aifnb-session-{user}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import squeue_jobs
+from tests.conftest import session_jobs
 from tests.support.hub import Hub
 
 
@@ -27,7 +27,7 @@ def hub(slurm, unix_users, hub_workdir):
     running = Hub(hub_workdir, unix_users).start()
     yield running
     running.stop()
-    leftovers = [job for user in unix_users.values() for job in squeue_jobs(user)]
+    leftovers = [job for user in unix_users.values() for job in session_jobs(user)]
     if leftovers:
         subprocess.run(["scancel", *leftovers], check=False)
     assert leftovers == [], f"jobs left behind: {leftovers}"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import squeue_jobs
+from tests.conftest import session_jobs
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_job_exiting_before_port_fails_spawn_quickly_with_log_tail(failing_hub, 
         log = failing_hub.log()
         assert "ended before" in log and "aifnb-test: module load failed" in log, log[-2000:]
         assert response.status_code in (202, 500, 400)
-        assert squeue_jobs(learner) == []
+        assert session_jobs(learner) == []
 
 
 def test_misspelt_setting_stops_the_hub_with_the_key_named(unix_users, hub_workdir):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import squeue_jobs
+from tests.conftest import session_jobs
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ def scontrol(job_id: str) -> dict[str, str]:
 
 
 def job_of(user: str) -> str:
-    jobs = squeue_jobs(user)
+    jobs = session_jobs(user)
     assert len(jobs) == 1, f"{user} should have exactly one job, has {jobs}"
     return jobs[0]
 
@@ -32,6 +32,7 @@ def test_learner_spawns_cpu_course_through_form_and_keeps_edits(hub, unix_users)
         form = session.client.get(f"/hub/spawn/{learner}")
         assert form.status_code == 200
         assert 'value="cpu-course"' in form.text and 'value="gpu-sandbox"' not in form.text
+        assert re.search(r"partition cpu:\s+\d+/1 nodes idle, \d+ CPUs", form.text), "availability from sinfo missing"
         response = session.client.post(
             f"/hub/spawn/{learner}",
             data={"profile": "cpu-course", "walltime-cpu-course": "01:30:00", "_xsrf": session.xsrf_form(f"/hub/spawn/{learner}")},
@@ -57,12 +58,12 @@ def test_learner_spawns_cpu_course_through_form_and_keeps_edits(hub, unix_users)
         edited.write_text(json.dumps(notebook))
 
         session.stop()
-        assert squeue_jobs(learner) == []
+        assert session_jobs(learner) == []
         session.start({"profile": "cpu-course"})
         session.wait_ready()
         assert "my own note" in edited.read_text()
         session.stop()
-        assert squeue_jobs(learner) == []
+        assert session_jobs(learner) == []
 
 
 def test_company_spawns_gpu_sandbox_through_api(hub, unix_users):
@@ -77,7 +78,7 @@ def test_company_spawns_gpu_sandbox_through_api(hub, unix_users):
         assert job["TimeLimit"] == "00:30:00"
         assert "gres/gpu=1" in job["TRES"] or "gpu:1" in job.get("TresPerNode", "")
         session.stop()
-        assert squeue_jobs(company) == []
+        assert session_jobs(company) == []
 
 
 @pytest.mark.parametrize(
@@ -97,13 +98,13 @@ def test_refused_options_submit_nothing(hub, unix_users, who, options, field):
     """Options outside the profile are refused with the field named, and no job reaches Slurm."""
     user = unix_users[who]
     with hub.login(user) as session:
-        before = squeue_jobs()
+        assert session_jobs(user) == []
         response = session.start(options)
         assert response.status_code == 400, response.text
         message = response.json()["message"]
         assert message.startswith(f"{field}:"), message
         session.wait_stopped()
-        assert squeue_jobs() == before
+        assert session_jobs(user) == []
 
 
 def progress_messages(session, until: str, timeout: float = 30) -> list[str]:
@@ -129,11 +130,11 @@ def test_pending_spawn_shows_reason_and_cancel_removes_the_job(hub, unix_users):
         assert admin.start({"profile": "gpu-sandbox"}).status_code == 202
         messages = progress_messages(admin, "pending (Resources)")
         assert any("pending (Resources)" in m for m in messages), messages
-        assert len(squeue_jobs(unix_users["admins"])) == 1
+        assert len(session_jobs(unix_users["admins"])) == 1
         response = admin.api.delete(f"/users/{admin.username}/server")
         assert response.status_code in (202, 204), response.text
         admin.wait_stopped()
-        assert squeue_jobs(unix_users["admins"]) == []
+        assert session_jobs(unix_users["admins"]) == []
         company.stop()
 
 
