@@ -1,0 +1,81 @@
+"""Where am I running? Device choice, cluster tool probes and the metrics JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+__all__ = ["pick_device", "run_tool", "gpu_summary", "write_metrics"]
+
+
+def pick_device(device: str = "auto") -> str:
+    """"auto" -> "cuda" when a GPU is visible, else "cpu"; any other value is returned as given
+    (after checking that "cuda" is actually available)."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"DEVICE={device!r} but torch sees no CUDA GPU; use DEVICE='auto' or 'cpu'")
+    return device
+
+
+def run_tool(argv: list[str], timeout: float = 20.0) -> tuple[bool, str]:
+    """Run a command-line tool if it is installed. Returns (ran_ok, text); when the tool is
+    absent, text explains that instead of raising."""
+    exe = shutil.which(argv[0])
+    if exe is None:
+        return False, f"`{argv[0]}` is not installed here (normal on a laptop or a CPU-only CI runner)."
+    try:
+        proc = subprocess.run([exe, *argv[1:]], capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"`{' '.join(argv)}` could not run: {exc}"
+    text = (proc.stdout + proc.stderr).strip()
+    return proc.returncode == 0, text
+
+
+def gpu_summary() -> dict[str, Any]:
+    """What torch sees: CUDA availability, device count and names, memory, and the Slurm
+    variables a GPU job sets."""
+    import torch
+
+    info: dict[str, Any] = {
+        "torch": torch.__version__,
+        "cuda_available": torch.cuda.is_available(),
+        "device_count": torch.cuda.device_count() if torch.cuda.is_available() else 0,
+        "devices": [],
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "SLURM_JOB_ID": os.environ.get("SLURM_JOB_ID"),
+        "SLURM_JOB_PARTITION": os.environ.get("SLURM_JOB_PARTITION"),
+    }
+    for i in range(info["device_count"]):
+        props = torch.cuda.get_device_properties(i)
+        info["devices"].append({"index": i, "name": props.name, "memory_gib": round(props.total_memory / 2**30, 1)})
+    return info
+
+
+def _clean(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"metric value {value!r} is not finite")
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_metrics(path: str | os.PathLike[str] | None, metrics: dict[str, Any]) -> Path | None:
+    """Write ``metrics`` as JSON to ``path`` (no-op when path is empty). Returns the path."""
+    if not path:
+        return None
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(_clean(metrics), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return p
