@@ -53,6 +53,12 @@ EXPECTED: dict[str, dict[str, object]] = {
         "pseudonyms_unlinkable_without_key": True,
         "data_card_written": True,
     },
+    "sandboxes/finance_credit_scoring_fairness.ipynb": {"roc_auc": (0.6, 1.0)},
+    "sandboxes/cybersecurity_network_anomaly_detection.ipynb": {"f1": (0.4, 1.0)},
+    "sandboxes/green_energy_load_forecasting.ipynb": {"mae_skill": (0.2, 1.0)},
+    "sandboxes/space_satellite_land_cover.ipynb": {"accuracy": (0.7, 1.0)},
+    "sandboxes/robustness_security_testing.ipynb": {"reference_echo_pass_rate": 0.0},
+    "sandboxes/ai_act_risk_triage.ipynb": {"tier": "high_risk"},
 }
 
 

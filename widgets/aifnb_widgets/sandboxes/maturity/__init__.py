@@ -1,0 +1,1 @@
+"""AI-maturity self-assessment: the model (YAML) and its scoring."""
