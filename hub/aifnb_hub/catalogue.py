@@ -272,3 +272,20 @@ def load_catalogue(path: str | os.PathLike[str] | None = None) -> Catalogue:
     except OSError as exc:
         raise CatalogueError(f"cannot read catalogue {p}: {exc}") from exc
     return parse_catalogue(text, root=p.parent, source=str(p))
+
+
+def markdown_table(catalogue: Catalogue) -> str:
+    """The catalogue as the README's content table, so the README cannot drift from it."""
+    rows = ["| notebook | for | service | sector | profile | minutes | dashboard |", "|---|---|---|---|---|---|---|"]
+    for e in catalogue:
+        audience = ", ".join(a.value for a in e.audience)
+        sector = e.sector.value if e.sector else ""
+        rows.append(
+            f"| [{e.title}](notebooks/{e.path}) — {e.summary} | {audience} | {e.service.value} | {sector} "
+            f"| {e.profile.value} | {e.duration_minutes} | {'yes' if e.dashboard else ''} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(load_catalogue()), end="")
