@@ -86,6 +86,15 @@ def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config:
     c.FactorySlurmSpawner.content_branch = s.content.branch
     c.FactorySlurmSpawner.content_dir = s.content.target_dir
     c.FactorySlurmSpawner.req_prologue = s.hub.prologue
+    c.FactorySlurmSpawner.usage_log = str(s.hub.usage_log)
+    # The session's token may read the user's groups: batch jobs are checked against the
+    # profiles of those groups from inside the session.
+    c.Spawner.server_token_scopes = [
+        "users:activity!user",
+        "access:servers!server",
+        "read:users:name!user",
+        "read:users:groups!user",
+    ]
     # JupyterHub passes no PATH to the job; it is also the PATH sbatch and squeue run with.
     c.Spawner.environment = {"PATH": f"{prefix}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
     if site_settings:

@@ -38,6 +38,10 @@ class HubSection(_Section):
     start_timeout: int = Field(600, ge=30, description="Seconds a session may take from submission to ready")
     http_timeout: int = Field(120, ge=10, description="Seconds the hub waits for a started server to answer")
     prologue: str = Field("", description="Admin-written shell lines run in the job before the server (module load …)")
+    usage_log: Path = Field(
+        Path("/var/lib/aifnb/usage/sessions.jsonl"),
+        description="JSONL of session starts and stops, for usage reports where Slurm has no accounting",
+    )
 
 
 class DemoAuth(_Section):
@@ -86,6 +90,25 @@ class ContentSection(_Section):
     target_dir: str = Field("ai-factory", pattern=r"^[A-Za-z0-9_.-]+$", description="Folder in the user's home")
 
 
+class DefaultDashboard(_Section):
+    path: str = Field(description="Catalogue path of a notebook with dashboard: true (e.g. sandboxes/bias_assessment.ipynb)")
+    groups: tuple[GroupName, ...] = Field(ROLE_GROUPS, min_length=1, description="Groups it is shared with")
+
+
+class DashboardsSection(_Section):
+    enabled: bool = Field(True, description="Run the dashboards service (gallery and Voilà dashboards) beside the hub")
+    port: int = Field(0, ge=0, le=65535, description="Loopback port of the dashboards service; 0: a free one at start")
+    store_dir: Path | None = Field(None, description="Published dashboards, one folder per version; default: beside hub.data_dir")
+    max_kernels: int = Field(8, ge=1, description="Concurrent viewers (kernels) per dashboard; more get a 'busy' page")
+    execution_timeout: int = Field(120, ge=5, description="Seconds a dashboard cell may run before Voilà stops it")
+    leave_grace: int = Field(20, ge=1, description="Seconds after a viewer's connection closes before its kernel is shut down")
+    connect_timeout: int = Field(60, ge=5, description="Seconds a rendered page has to connect to its kernel before it is shut down")
+    idle_timeout: int = Field(900, ge=60, description="Voilà culls kernels idle this long (s), a backstop to leave_grace")
+    preheat: int = Field(1, ge=0, le=8, description="Pre-rendered kernels kept ready per dashboard (Voilà preheat); 0: off")
+    kernel_user: str = Field("nobody", description="Unix user dashboard kernels run as when the service runs as root")
+    defaults: tuple[DefaultDashboard, ...] = Field((), description="Catalogue notebooks published at start by the platform")
+
+
 class Settings(_Section):
     hub: HubSection = HubSection()
     auth: AuthSection
@@ -93,6 +116,7 @@ class Settings(_Section):
     profiles: tuple[Profile, ...]
     culling: CullingSection = CullingSection()
     content: ContentSection = ContentSection()
+    dashboards: DashboardsSection = DashboardsSection()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

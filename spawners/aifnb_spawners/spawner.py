@@ -24,11 +24,12 @@ import batchspawner
 from batchspawner.batchspawner import JobStatus
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jupyterhub.spawner import SpawnException
-from traitlets import Float, Integer, List, Unicode, default, validate
+from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 
 from . import callback  # noqa: F401  (installs the port-only job callback)
 from .profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
 from .slurm import USERNAME, AvailabilityCache, SlurmCommandError, SqueueBatcher, run_as_prefix, run_slurm
+from .usage_log import record_session_event
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -84,6 +85,14 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         30.0,
         help="Seconds to wait for sbatch, squeue or scancel before treating Slurm as unavailable.",
     ).tag(config=True)
+
+    usage_log = Unicode(
+        "",
+        help="JSONL file where session starts and stops are appended (aifnb_spawners.usage_log), "
+        "for usage reports on clusters without Slurm accounting. Empty: no log.",
+    ).tag(config=True)
+
+    usage_recorded = Bool(False, help="Whether this session's start is in the usage log (kept in the hub's state).")
 
     log_tail_lines = Integer(
         30,
@@ -291,12 +300,43 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
                 raise await self._job_ended("before it started running")
             await asyncio.sleep(self.startup_poll_interval)
         self.ip = self.state_gethost()
+        self._record_usage("start")
+        self.usage_recorded = bool(self.usage_log)
         while self.port == 0:
             await asyncio.sleep(self.startup_poll_interval)
             if await self.query_job_status() == JobStatus.NOTFOUND:
                 raise await self._job_ended("before its notebook server reported a port")
         self.log.info("Session job %s of %s is up at %s:%s", self.job_id, self._log_name, self.ip, self.port)
         return self.ip, self.port
+
+    def _record_usage(self, event: str) -> None:
+        if not self.usage_log:
+            return
+        try:
+            request = self.job_request(self.user_options)
+            record_session_event(
+                self.usage_log, event, user=self.user.name, job_id=self.job_id,
+                profile=request.profile, cpus=request.cpus, gpus=request.gpus,
+            )
+        except Exception:  # accounting must never break a session
+            self.log.exception("could not record session %s of job %s in %s", event, self.job_id, self.usage_log)
+
+    def clear_state(self) -> None:
+        # Every way a session ends (stopped, job gone, failed start) passes here.
+        if self.usage_recorded:
+            self._record_usage("stop")
+            self.usage_recorded = False
+        super().clear_state()
+
+    def get_state(self) -> dict:
+        state = super().get_state()
+        if self.usage_recorded:
+            state["usage_recorded"] = True
+        return state
+
+    def load_state(self, state: dict) -> None:
+        super().load_state(state)
+        self.usage_recorded = bool(state.get("usage_recorded"))
 
     async def progress(self):
         while True:

@@ -118,3 +118,27 @@ async def test_spawners_polling_together_share_one_squeue_call(scripted_slurm, t
     assert states == [JobStatus.RUNNING, JobStatus.PENDING, JobStatus.NOTFOUND]
     squeue_calls = [c for c in scripted_slurm.calls() if "squeue" in c]
     assert len(squeue_calls) == 1 and "90,91,92" in squeue_calls[0]
+
+
+async def test_usage_log_records_start_and_stop_once(scripted_slurm, tmp_path):
+    """A session that runs and is stopped leaves one start and one stop line with its resources."""
+    import json
+
+    scripted_slurm.answers(sbatch=[{"out": "95"}], squeue=[{"out": "95 RUNNING None N/A node1"}])
+    log = tmp_path / "usage" / "sessions.jsonl"
+    spawner = spawner_for(scripted_slurm, tmp_path, usage_log=str(log))
+    start = asyncio.ensure_future(spawner.start())
+    while not spawner.usage_recorded:
+        await asyncio.sleep(0.01)
+    assert spawner.get_state()["usage_recorded"] is True
+    spawner.port = 4000
+    await asyncio.wait_for(start, 5)
+    scripted_slurm.answers(squeue=[INVALID])
+    await spawner.stop()
+    spawner.clear_state()
+    spawner.clear_state()
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["event"], e["job_id"], e["cpus"], e["gpus"], e["profile"]) for e in events] == [
+        ("start", "95", 2, 0, "cpu-course"),
+        ("stop", "95", 2, 0, "cpu-course"),
+    ]

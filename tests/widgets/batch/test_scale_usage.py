@@ -1,0 +1,110 @@
+"""Usage aggregation on hand-made records: sacct lines, session events and job.json records."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from aifnb_widgets.batch.layout import JobRecord, write_record
+from aifnb_spawners.usage_log import record_session_event
+from aifnb_widgets.batch.usage import Usage, batch_usage, parse_sacct, session_usage, usage_chart, usage_table
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+GROUPS = {"ana": ["learners"], "bo": ["companies", "trainers"]}
+
+
+def hours(h: float) -> timedelta:
+    return timedelta(hours=h)
+
+
+def row(table, scope, name, kind):
+    match = table[(table.scope == scope) & (table.name == name) & (table.kind == kind)]
+    assert len(match) == 1, table
+    return match.iloc[0]
+
+
+def test_table_sums_per_user_and_per_group_with_cpu_and_gpu_hours():
+    usages = [
+        Usage("ana", "batch", "1", T0, T0 + hours(2), cpus=4, gpus=0),
+        Usage("ana", "session", "2", T0, T0 + hours(1), cpus=2, gpus=0),
+        Usage("bo", "batch", "3_0", T0, T0 + hours(0.5), cpus=8, gpus=2),
+        Usage("bo", "batch", "3_1", T0, T0 + hours(1.5), cpus=8, gpus=2),
+    ]
+    table = usage_table(usages, GROUPS, T0 - hours(1), T0 + hours(24))
+    ana = row(table, "user", "ana", "batch")
+    assert (ana.jobs, ana.hours, ana.cpu_hours, ana.gpu_hours) == (1, 2.0, 8.0, 0.0)
+    bo = row(table, "user", "bo", "batch")
+    assert (bo.jobs, bo.hours, bo.cpu_hours, bo.gpu_hours) == (2, 2.0, 16.0, 4.0)
+    assert row(table, "group", "trainers", "batch").gpu_hours == row(table, "group", "companies", "batch").gpu_hours == 4.0
+    assert row(table, "group", "learners", "session").cpu_hours == 2.0
+    assert list(table.scope) == ["user"] * 3 + ["group"] * 4
+
+
+def test_intervals_are_clipped_to_the_period_and_users_without_group_are_shown():
+    usages = [
+        Usage("cy", "batch", "1", T0 - hours(1), T0 + hours(1), cpus=1, gpus=0),  # half inside
+        Usage("cy", "batch", "2", T0 + hours(5), T0 + hours(6), cpus=1, gpus=0),  # after the period
+        Usage("cy", "batch", "3", T0 - hours(3), T0 - hours(2), cpus=1, gpus=0),  # before it
+    ]
+    table = usage_table(usages, {}, T0, T0 + hours(2))
+    assert row(table, "user", "cy", "batch").jobs == 1 and row(table, "user", "cy", "batch").hours == 1.0
+    assert row(table, "group", "(no group)", "batch").hours == 1.0
+    assert usage_table([], {}, T0, T0).empty
+
+
+def test_sacct_lines_of_platform_jobs_are_parsed_with_their_tres():
+    out = "\n".join([
+        "101|aifnb-session-ana|ana|2026-11-02T08:00:00|2026-11-02T09:30:00|billing=2,cpu=2,mem=4G,node=1",
+        "102_3|aifnb-batch-train|bo|2026-11-02T08:00:00|2026-11-02T08:30:00|billing=8,cpu=8,gres/gpu=2,mem=32G,node=1",
+        "103|someone-elses-job|bo|2026-11-02T08:00:00|2026-11-02T09:00:00|cpu=64",
+        "104|aifnb-batch-pending|ana|Unknown|Unknown|",
+        "105|aifnb-batch-running|ana|2026-11-02T08:00:00|Unknown|cpu=1",
+    ])
+    usages = parse_sacct(out, at=T0 + hours(3))
+    assert [(u.job_id, u.kind, u.cpus, u.gpus, (u.end - u.start) / hours(1)) for u in usages] == [
+        ("101", "session", 2, 0, 1.5), ("102_3", "batch", 8, 2, 0.5), ("105", "batch", 1, 0, 3.0)]
+
+
+def test_session_events_pair_into_sessions(tmp_path):
+    log = tmp_path / "sessions.jsonl"
+    record_session_event(log, "start", user="ana", job_id="7", profile="cpu-course", cpus=2, gpus=0, at=T0)
+    record_session_event(log, "start", user="bo", job_id="8", profile="gpu-sandbox", cpus=8, gpus=1, at=T0)
+    record_session_event(log, "stop", user="ana", job_id="7", profile="cpu-course", cpus=2, gpus=0, at=T0 + hours(1))
+    with log.open("a") as f:
+        f.write("not json\n")
+    sessions = {u.job_id: u for u in session_usage(log, at=T0 + hours(4))}
+    assert (sessions["7"].end - sessions["7"].start) == hours(1)
+    assert sessions["8"].end == T0 + hours(4) and sessions["8"].gpus == 1  # still running
+    table = usage_table(sessions.values(), GROUPS, T0, T0 + hours(4))
+    assert row(table, "user", "bo", "session").gpu_hours == 4.0
+
+
+def test_batch_records_count_for_the_home_they_are_in_only(tmp_path):
+    def record(user, job, started, ended, status):
+        folder = tmp_path / user / "ai-factory-runs" / "nb" / f"x-{job}"
+        write_record(folder, JobRecord(job_id=job, user=user, notebook="/n.ipynb", profile="cpu-course", partition="cpu", cpus=2, gpus=0,
+                                       memory="4G", walltime="01:00:00", submitted_at=T0, started_at=started, ended_at=ended, status=status))
+
+    record("ana", "1", T0, T0 + hours(1), "completed")
+    record("ana", "2", None, None, "cancelled")  # never ran
+    record("ana", "3", T0, None, "running")
+    record("bo", "4", T0, T0 + hours(9), "completed")
+    (tmp_path / "ana" / "ai-factory-runs" / "nb" / "x-4").mkdir()
+    (tmp_path / "bo" / "ai-factory-runs" / "nb" / "x-4" / "job.json").rename(tmp_path / "ana" / "ai-factory-runs" / "nb" / "x-4" / "job.json")
+    usages = batch_usage({"ana": tmp_path / "ana"}, at=T0 + hours(2))
+    assert sorted((u.job_id, (u.end - u.start) / hours(1)) for u in usages) == [("1", 1.0), ("3", 2.0)]
+
+
+def test_chart_has_cpu_and_gpu_bars_per_kind():
+    table = usage_table([Usage("ana", "batch", "1", T0, T0 + hours(1), 2, 1)], GROUPS, T0, T0 + hours(1))
+    figure = usage_chart(table)
+    assert [trace.name for trace in figure.data] == ["CPU-hours, session", "CPU-hours, batch", "GPU-hours, session", "GPU-hours, batch"]
+    assert list(figure.data[1].y) == [2.0] and list(figure.data[3].y) == [1.0]
+
+
+@pytest.mark.parametrize("bad", ['{"event": "start"}', '{"event": "pause", "time": "2026-01-01T00:00:00Z", "user": "a", "job_id": "1", "profile": "p", "cpus": 1, "gpus": 0}'])
+def test_malformed_session_lines_are_skipped(tmp_path, bad):
+    log = tmp_path / "s.jsonl"
+    log.write_text(bad + "\n")
+    assert session_usage(log) == []
