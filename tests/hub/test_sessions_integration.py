@@ -79,6 +79,9 @@ def test_company_spawns_gpu_sandbox_through_api(hub, unix_users):
         assert "gres/gpu=1" in job["TRES"] or "gpu:1" in job.get("TresPerNode", "")
         session.stop()
         assert session_jobs(company) == []
+    events = [json.loads(line) for line in (hub.workdir / "data/usage/sessions.jsonl").read_text().splitlines()]
+    mine = [(e["event"], e["gpus"]) for e in events if e["user"] == company and e["profile"] == "gpu-sandbox"]
+    assert mine[:2] == [("start", 1), ("stop", 1)], events
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ class Hub:
                 "hub_port": free_port(),
                 "proxy_api_port": free_port(),
                 "data_dir": str(workdir / "data"),
+                "usage_log": str(workdir / "data" / "usage" / "sessions.jsonl"),
                 "start_timeout": 90,
             },
             "auth": {"mode": "demo", "demo": {"password": PASSWORD}},
