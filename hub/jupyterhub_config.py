@@ -9,7 +9,9 @@ import os
 from pathlib import Path
 
 from aifnb_hub import apply
+from aifnb_hub.catalogue import load_catalogue
 from aifnb_hub.content import publish_content, trust_config
+from aifnb_hub.dashboards.config import apply_dashboards
 from aifnb_hub.settings import load_settings
 from aifnb_spawners.spawner import FactorySlurmSpawner  # noqa: F401  (also installs the port-only job callback)
 
@@ -25,7 +27,9 @@ if content_repo.startswith("/"):
     content_git_config = str(trust_config(Path(content_repo)))
 
 apply.apply_hub(c, settings)
+apply.apply_home(c, settings, load_catalogue(apply.content_source(settings) / "catalogue.yaml"))
 apply.apply_auth(c, settings)
 apply.apply_roles(c, settings)
 apply.apply_spawner(c, settings, content_repo, content_git_config, site_settings)
 apply.apply_culler(c, settings)
+apply_dashboards(c, settings)

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from .catalogue import Catalogue
 from .settings import Settings
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: Same shape as aifnb_spawners.slurm.USERNAME: hub users are Unix users who run Slurm jobs.
 USERNAME_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
@@ -35,6 +38,24 @@ def apply_hub(c: Config, s: Settings) -> None:
     c.Spawner.start_timeout = s.hub.start_timeout
     c.Spawner.http_timeout = s.hub.http_timeout
     c.Spawner.default_url = f"/lab/tree/{s.content.target_dir}"
+
+
+def apply_home(c: Config, s: Settings, catalogue: Catalogue) -> None:
+    """The home page lists what every session brings (the catalogue's courses and sandboxes)."""
+    c.JupyterHub.template_paths = [*c.JupyterHub.get("template_paths", []), str(TEMPLATES)]
+    entries = [
+        {
+            "title": e.title,
+            "summary": e.summary,
+            "service": e.service.value,
+            "sector": e.sector.value if e.sector else "",
+            "audience": [a.value for a in e.audience],
+            "profile": e.profile.value,
+            "duration_minutes": e.duration_minutes,
+        }
+        for e in catalogue
+    ]
+    c.JupyterHub.template_vars = {**c.JupyterHub.get("template_vars", {}), "catalogue": entries, "content_dir": s.content.target_dir}
 
 
 def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) -> None:

@@ -72,3 +72,15 @@ def test_spawner_gets_profiles_and_a_path_with_slurm():
     assert [p["slug"] for p in c.FactorySlurmSpawner.profiles] == ["cpu-course", "gpu-sandbox", "gpu-training"]
     assert "/usr/sbin" in c.Spawner.environment["PATH"].split(":")
     assert c.JupyterHub.spawner_class == "aifnb_spawners.spawner.FactorySlurmSpawner"
+
+
+def test_home_page_lists_the_catalogue():
+    """The hub's home template receives every catalogue entry, and our template folder comes first."""
+    from aifnb_hub.catalogue import load_catalogue
+
+    c = Config()
+    catalogue = load_catalogue()
+    apply.apply_home(c, load_settings(), catalogue)
+    assert [e["title"] for e in c.JupyterHub.template_vars["catalogue"]] == [e.title for e in catalogue]
+    assert c.JupyterHub.template_paths == [str(apply.TEMPLATES)]
+    assert (apply.TEMPLATES / "home.html").is_file()

@@ -29,6 +29,8 @@ def test_learner_spawns_cpu_course_through_form_and_keeps_edits(hub, unix_users)
     """A learner picks the CPU course profile in the form; the job matches it; their notebook edits survive a restart."""
     learner = unix_users["learners"]
     with hub.login(learner) as session:
+        home = session.client.get("/hub/home")
+        assert 'id="aifnb-catalogue"' in home.text and "Course 1: Working on the AI Factory" in home.text
         form = session.client.get(f"/hub/spawn/{learner}")
         assert form.status_code == 200
         assert 'value="cpu-course"' in form.text and 'value="gpu-sandbox"' not in form.text

@@ -46,6 +46,8 @@ class Hub:
             "groups": {group: {"users": [name]} for group, name in users.items()},
             "content": {"repo": str(workdir / "content")},
             "culling": {"timeout": 3600, "every": 300},
+            # The dashboards service warms Voila kernels at start; its own tests turn it on.
+            "dashboards": {"enabled": False},
         }
         for section, values in (extra or {}).items():
             site[section] = {**site.get(section, {}), **values} if isinstance(values, dict) else values

@@ -1,0 +1,117 @@
+"""Chromium through Playwright: a trainer publishes from the gallery, a learner uses the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.hub.dashboards.conftest import GALLERY, SECRET_SOURCE, slider_notebook
+from tests.support.hub import PASSWORD
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "dashboards"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(browser, hub, user: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/**")
+    return page
+
+
+def open_dashboard(page, hub, slug: str):
+    page.goto(f"{hub.url}{GALLERY}d/{slug}/")
+    page.wait_for_selector(".widget-slider .noUi-handle", timeout=60_000)
+    return page
+
+
+def submit(page) -> None:
+    with page.expect_navigation():
+        page.click("form#publish button[type=submit]")
+    assert page.locator("li.card[data-slug=browser-slider]").count() == 1, page.content()[-2000:]
+
+
+def nudge_slider(page, presses: int = 1) -> None:
+    page.focus(".widget-slider .noUi-handle")
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+
+
+def test_publish_view_interact_and_republish(browser, dash_hub, tmp_path):
+    notebook = tmp_path / "slider.ipynb"
+    notebook.write_bytes(slider_notebook("first"))
+
+    trainer = login(browser, dash_hub, "trainer1")
+    trainer.goto(f"{dash_hub.url}/hub/home")
+    trainer.click("#dashboards-gallery")
+    trainer.wait_for_selector("form#publish")
+    trainer.set_input_files("form#publish input[name=notebook]", str(notebook))
+    trainer.fill("form#publish input[name=title]", "Browser slider")
+    trainer.fill("form#publish input[name=description]", "Move the slider")
+    trainer.fill("form#publish input[name=groups]", "learners,trainers")
+    trainer.select_option("form#publish select[name=service]", "Upskill")
+    submit(trainer)
+    card = trainer.wait_for_selector("li.card[data-slug=browser-slider]")
+    assert "Move the slider" in card.inner_text() and "trainer1" in card.inner_text()
+    trainer.screenshot(path=ARTIFACTS / "gallery-trainer.png", full_page=True)
+
+    learner = login(browser, dash_hub, "learner1")
+    learner.goto(f"{dash_hub.url}{GALLERY}")
+    learner.click("li.card[data-slug=browser-slider] h2 a")
+    learner.wait_for_selector(".widget-slider .noUi-handle", timeout=60_000)
+    learner.wait_for_selector("text=first: 3")
+    nudge_slider(learner, 2)
+    learner.wait_for_selector("text=first: 5")
+    assert SECRET_SOURCE not in learner.content() and "slider.observe" not in learner.content()
+    learner.screenshot(path=ARTIFACTS / "dashboard-learner.png", full_page=True)
+
+    # Republish while the learner's page is open: that page keeps working on the old version.
+    notebook.write_bytes(slider_notebook("second"))
+    trainer.goto(f"{dash_hub.url}{GALLERY}")
+    trainer.set_input_files("form#publish input[name=notebook]", str(notebook))
+    trainer.fill("form#publish input[name=title]", "Browser slider")
+    trainer.fill("form#publish input[name=groups]", "learners,trainers")
+    submit(trainer)
+    nudge_slider(learner)
+    learner.wait_for_selector("text=first: 6")
+
+    fresh = learner.context.new_page()
+    open_dashboard(fresh, dash_hub, "browser-slider")
+    fresh.wait_for_selector("text=second: 3")
+    nudge_slider(fresh)
+    fresh.wait_for_selector("text=second: 4")
+    fresh.screenshot(path=ARTIFACTS / "dashboard-republished.png", full_page=True)
+
+    outsider = login(browser, dash_hub, "company1")
+    response = outsider.goto(f"{dash_hub.url}{GALLERY}d/browser-slider/")
+    assert response.status == 403
+    assert "Not shared with you" in outsider.content()
+    outsider.screenshot(path=ARTIFACTS / "dashboard-forbidden.png", full_page=True)
+    outsider.goto(f"{dash_hub.url}{GALLERY}")
+    assert outsider.locator("li.card[data-slug=browser-slider]").count() == 0
