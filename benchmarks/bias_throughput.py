@@ -1,0 +1,112 @@
+"""Throughput of the bias engine's batched generation against LangBiTe's one prompt per call.
+
+Same model, same prompts, same greedy decoding, in one run: first one prompt per call (what
+LangBiTe does), then batches of left-padded prompts (what ``aifnb bias run`` does). The model
+has GPT-2-small's shape (12 layers, 768 wide, 50257-token vocabulary, 124M parameters) with
+random weights, built locally: nothing is downloaded.
+
+    python benchmarks/bias_throughput.py            # full run, prints prompts/s and the ratio
+    python benchmarks/bias_throughput.py --quick    # smoke run: small model, few prompts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GPT2_SMALL = {"n_layer": 12, "n_head": 12, "n_embd": 768, "n_positions": 1024, "vocab_size": 50257}
+QUICK_MODEL = {"n_layer": 2, "n_head": 2, "n_embd": 64, "n_positions": 512}
+TARGET_RATIO = 10.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small model and few prompts: checks the script works")
+    parser.add_argument("--prompts", type=int, help="number of prompts (default 256, quick 16)")
+    parser.add_argument("--batch-size", type=int, help="prompts per batch (default 64, quick 8)")
+    parser.add_argument("--max-new-tokens", type=int, help="tokens generated per prompt (default 16, quick 4)")
+    parser.add_argument("--device", help="torch device; default cuda when available, else cpu")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from aifnb_widgets.backends.base import GenerationSettings
+    from aifnb_widgets.backends.hf import HFBackend
+    from aifnb_widgets.bias.plan import build_plan
+    from aifnb_widgets.bias.records import read_run_records
+    from aifnb_widgets.bias.runner import run_model
+    from aifnb_widgets.bias.scenario import default_scenario
+    from aifnb_widgets.models.tiny import build_tiny_causal_lm
+
+    args = parse_args(argv)
+    n_prompts = args.prompts or (16 if args.quick else 256)
+    batch_size = args.batch_size or (8 if args.quick else 64)
+    max_new_tokens = args.max_new_tokens or (4 if args.quick else 16)
+    shape = QUICK_MODEL if args.quick else GPT2_SMALL
+
+    scenario = default_scenario(languages=["en", "fr", "de"], n_templates=100)
+    plan = build_plan(scenario)
+    plan = plan.model_copy(update={"tests": _first_prompts(plan.tests, n_prompts)})
+    settings = GenerationSettings(max_new_tokens=max_new_tokens)
+    with tempfile.TemporaryDirectory(prefix="aifnb-bench-") as tmp:
+        model_dir = build_tiny_causal_lm(Path(tmp) / "model", chat_template=False, **shape)
+        backend = HFBackend(str(model_dir), settings, device=args.device)
+        backend_params = sum(p.numel() for p in backend.model.parameters())
+        backend.generate([plan.tests[0].prompts[0].text])  # warm-up: allocator, kernels
+
+        # The engine's own path both times; only the batch size differs (1 = LangBiTe's way).
+        timings, answers = {}, {}
+        for name, size in (("sequential", 1), ("batched", batch_size)):
+            run_dir = Path(tmp) / name
+            start = time.perf_counter()
+            run_model(plan, backend, run_dir, settings, batch_size=size)
+            timings[name] = time.perf_counter() - start
+            answers[name] = {r["key"]: r["answer"] for r in read_run_records(run_dir)}
+        sequential_s, batched_s = timings["sequential"], timings["batched"]
+    n_prompts = plan.n_calls
+
+    figures = {
+        "device": backend.device,
+        "torch_threads": torch.get_num_threads(),
+        "parameters": backend_params,
+        "prompts": n_prompts,
+        "batch_size": batch_size,
+        "max_new_tokens": max_new_tokens,
+        "one_per_call_prompts_per_s": n_prompts / sequential_s,
+        "batched_prompts_per_s": n_prompts / batched_s,
+        "speedup": sequential_s / batched_s,
+        "same_answers": sum(answers["batched"][k] == a for k, a in answers["sequential"].items()) / n_prompts,
+    }
+    print(f"model: GPT-2 {'(quick, small)' if args.quick else 'small shape'}, {backend_params / 1e6:.1f}M parameters, "
+          f"random weights, on {backend.device} ({figures['torch_threads']} torch threads)")
+    print(f"{n_prompts} prompts, {max_new_tokens} new tokens each, greedy")
+    print(f"one prompt per call (LangBiTe): {figures['one_per_call_prompts_per_s']:8.2f} prompts/s")
+    print(f"batched, {batch_size} per batch (aifnb): {figures['batched_prompts_per_s']:8.2f} prompts/s")
+    verdict = "meets" if figures["speedup"] >= TARGET_RATIO else "is below"
+    print(f"speed-up: {figures['speedup']:.1f}x ({verdict} the {TARGET_RATIO:g}x target); "
+          f"identical answers: {figures['same_answers']:.0%}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+    return 0
+
+
+def _first_prompts(tests, n: int):
+    """Whole tests, cut so the plan holds exactly ``n`` prompts."""
+    kept, left = [], n
+    for test in tests:
+        if left <= 0:
+            break
+        kept.append(test if len(test.prompts) <= left else test.model_copy(update={"prompts": test.prompts[:left]}))
+        left -= len(kept[-1].prompts)
+    return kept
+
+
+if __name__ == "__main__":
+    sys.exit(main())

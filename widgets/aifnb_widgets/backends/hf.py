@@ -1,0 +1,91 @@
+"""Local Hugging Face models: batched, left-padded generation on CUDA when present, else CPU.
+
+LangBiTe has no local path and sends one prompt per request; batching is what makes a full
+library affordable on one GPU (see benchmarks/bias_throughput.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from pathlib import Path
+
+from aifnb_widgets.backends.base import BackendError, GenerationSettings
+
+
+class HFBackend:
+    """Decoder-only and encoder-decoder (T5-style) models loaded with ``from_pretrained``."""
+
+    def __init__(self, name_or_path: str, settings: GenerationSettings | None = None, device: str | None = None):
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self.settings = settings or GenerationSettings()
+        self.model_id = name_or_path
+        path = Path(name_or_path).expanduser()
+        looks_local = name_or_path.startswith((".", "/", "~")) or path.exists()
+        if looks_local and not path.is_dir():
+            raise BackendError(f"model path {name_or_path} does not exist (or is not a directory)")
+        source = str(path) if looks_local else name_or_path
+        try:
+            config = AutoConfig.from_pretrained(source)
+            self.tokenizer = AutoTokenizer.from_pretrained(source)
+            loader = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
+            self.model = loader.from_pretrained(source)
+        except (OSError, ValueError) as exc:
+            raise BackendError(f"cannot load model {name_or_path!r}: {exc}") from None
+        self.is_encoder_decoder = bool(config.is_encoder_decoder)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device).eval()
+        if not self.is_encoder_decoder:
+            self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.revision = getattr(config, "_commit_hash", None) or (_fingerprint(path) if looks_local else None)
+
+    def _inputs(self, prompts: list[str]) -> tuple[list[str], bool]:
+        """Chat models get their chat template (which holds its own special tokens)."""
+        if getattr(self.tokenizer, "chat_template", None):
+            texts = [
+                self.tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+                for p in prompts
+            ]
+            return texts, True
+        return prompts, False
+
+    def generate(self, prompts: list[str]) -> list[str]:
+        import torch
+
+        if not prompts:
+            return []
+        texts, chat = self._inputs(prompts)
+        batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not chat).to(self.device)
+        options = {
+            "max_new_tokens": self.settings.max_new_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "do_sample": self.settings.do_sample,
+        }
+        if self.settings.do_sample:
+            options.update(temperature=self.settings.temperature or 1.0, top_p=self.settings.top_p)
+            # Seed from the batch itself: the same prompts give the same samples on a resumed run.
+            torch.manual_seed(self.settings.seed ^ zlib.crc32("\x00".join(prompts).encode()))
+        else:
+            # Greedy: clear sampling knobs a checkpoint's generation_config may carry, so they
+            # neither apply nor warn.
+            options.update(temperature=None, top_p=None, top_k=None)
+        with torch.inference_mode():
+            output = self.model.generate(**batch, **options)
+        if not self.is_encoder_decoder:
+            output = output[:, batch["input_ids"].shape[1]:]
+        return [text.strip() for text in self.tokenizer.batch_decode(output, skip_special_tokens=True)]
+
+
+def _fingerprint(path: Path) -> str:
+    """Cheap identity of a local checkpoint: config bytes plus weight-file names and sizes."""
+    digest = hashlib.sha256()
+    config = path / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return "local-" + digest.hexdigest()[:12]

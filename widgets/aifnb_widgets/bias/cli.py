@@ -1,0 +1,179 @@
+"""``aifnb bias run|report|submit|merge|check-library``: the engine from a shell or a batch job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aifnb_widgets.backends.base import BackendError
+from aifnb_widgets.bias.library import LibraryError
+from aifnb_widgets.bias.plan import PlanError
+from aifnb_widgets.bias.scenario import ScenarioError
+
+USER_ERRORS = (ScenarioError, PlanError, LibraryError, BackendError, ValueError, RuntimeError, OSError)
+
+
+def register(groups: argparse._SubParsersAction) -> None:
+    bias = groups.add_parser("bias", help="LangBiTe-style social-bias assessment of language models")
+    commands = bias.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="assess models and write records and a report to --out")
+    _scenario_options(run)
+    run.add_argument("--model", action="append", default=[], help="model path, Hugging Face id or URL#MODEL (repeatable)")
+    run.add_argument("--models-file", help="JSON list of models (Slurm array tasks pick theirs with --model-index)")
+    run.add_argument("--model-index", type=int, help="index into --models-file")
+    run.add_argument("--out", required=True, help="run directory (re-running it resumes)")
+    run.add_argument("--device", help="torch device; default cuda when available, else cpu")
+    run.set_defaults(func=_guarded(_run))
+
+    report = commands.add_parser("report", help="score run directories again (no model needed) and write a report")
+    report.add_argument("run_dirs", nargs="+", help="one run directory, or several of the same plan to merge")
+    report.add_argument("--out", help="where to write the report (default: the first run directory)")
+    report.add_argument("--spec", action="append", help="scoring spec(s) (default: the scenario's)")
+    report.set_defaults(func=_guarded(_report))
+
+    submit = commands.add_parser("submit", help="write and sbatch a job array with one task per model")
+    _scenario_options(submit)
+    submit.add_argument("--model", action="append", default=[], required=True, help="model spec (repeatable)")
+    submit.add_argument("--job-dir", required=True, help="absolute directory shared with the compute nodes")
+    submit.add_argument("--partition", default="cpu")
+    submit.add_argument("--gres", help="e.g. gpu:1")
+    submit.add_argument("--time", default="01:00:00", dest="time_limit")
+    submit.add_argument("--cpus", type=int, default=2)
+    submit.add_argument("--mem", default="8G")
+    submit.add_argument("--no-submit", action="store_true", help="write the script only")
+    submit.set_defaults(func=_guarded(_submit))
+
+    merge = commands.add_parser("merge", help="merge the tasks of a job array into one leaderboard")
+    merge.add_argument("job_dir")
+    merge.add_argument("--out", help="default: JOB_DIR/merged")
+    merge.set_defaults(func=_guarded(_merge))
+
+    check = commands.add_parser("check-library", help="validate a LangBiTe-format prompt library")
+    check.add_argument("path")
+    check.set_defaults(func=_guarded(_check_library))
+
+
+def _scenario_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", help="scenario JSON (LangBiTe format plus extensions); default: built-in")
+    parser.add_argument("--languages", help="comma-separated languages, overriding the scenario's")
+    parser.add_argument("--concerns", help="comma-separated concerns, overriding the scenario's")
+    parser.add_argument("--n-templates", type=int, help="templates per concern and language")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--batch-size", type=int)
+
+
+def _guarded(command):
+    """User mistakes end in one line naming the problem and exit code 2, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except USER_ERRORS as exc:
+            print(f"aifnb bias {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _load_scenario(args: argparse.Namespace):
+    from aifnb_widgets.bias.concerns import normalise_concern
+    from aifnb_widgets.bias.scenario import default_scenario, load_scenario, parse_scenario
+
+    scenario = load_scenario(args.scenario) if args.scenario else default_scenario()
+    data = scenario.model_dump(by_alias=True)
+    if args.concerns:
+        wanted = [normalise_concern(c) for c in args.concerns.split(",")]
+        data["requirements"] = [r for r in data["requirements"] if r["concern"] in wanted]
+    if args.languages:
+        for requirement in data["requirements"]:
+            requirement["languages"] = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
+    for key, value in (("nTemplates", args.n_templates), ("seed", args.seed)):
+        if value is not None:
+            data[key] = value
+    if args.batch_size is not None:
+        data["decoding"]["batch_size"] = args.batch_size
+    return parse_scenario(data, source=args.scenario or "built-in scenario")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from aifnb_widgets.bias.report import format_leaderboard, write_report
+    from aifnb_widgets.bias.results import assess_run_dirs
+    from aifnb_widgets.bias.runner import run_scenario
+    from aifnb_widgets.bias.slurm import read_models_file
+
+    scenario = _load_scenario(args)
+    models = list(args.model)
+    if args.models_file is not None:
+        if args.model_index is None:
+            raise ValueError("--models-file needs --model-index")
+        models.append(read_models_file(args.models_file, args.model_index))
+    models = models or scenario.ai_models
+    if not models:
+        raise ValueError("no model given: use --model, --models-file or the scenario's aiModels")
+    with tqdm(desc="bias prompts", unit="prompt", file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        run_scenario(scenario, models, args.out, progress=progress, device=args.device)
+    assessment = assess_run_dirs([args.out])
+    paths = write_report(assessment, args.out)
+    print(format_leaderboard(assessment))
+    print(f"\nreport: {paths['html']}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from aifnb_widgets.bias.report import format_leaderboard, write_report
+    from aifnb_widgets.bias.results import assess_run_dirs
+
+    assessment = assess_run_dirs(args.run_dirs, specs=args.spec)
+    paths = write_report(assessment, args.out or args.run_dirs[0])
+    print(format_leaderboard(assessment))
+    print(f"\nreport: {paths['html']}")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from aifnb_widgets.bias.slurm import prepare_array_job, submit
+
+    script = prepare_array_job(
+        args.job_dir, _load_scenario(args), args.model, partition=args.partition, gres=args.gres,
+        time_limit=args.time_limit, cpus=args.cpus, mem=args.mem,
+    )
+    if args.no_submit:
+        print(script)
+        return 0
+    job_id = submit(script)
+    print(f"submitted array job {job_id} ({len(args.model)} task(s)); when done: aifnb bias merge {args.job_dir}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from aifnb_widgets.bias.report import format_leaderboard, write_report
+    from aifnb_widgets.bias.results import assess_run_dirs
+    from aifnb_widgets.bias.slurm import task_dirs
+
+    assessment = assess_run_dirs(task_dirs(args.job_dir))
+    paths = write_report(assessment, args.out or Path(args.job_dir) / "merged")
+    print(format_leaderboard(assessment))
+    print(f"\nreport: {paths['html']}")
+    return 0
+
+
+def _check_library(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from aifnb_widgets.bias.library import read_library
+
+    templates = read_library(args.path)
+    counts = Counter(t.concern for t in templates)
+    print(f"{args.path}: {len(templates)} templates")
+    for concern, n in sorted(counts.items()):
+        print(f"  {concern}: {n}")
+    return 0

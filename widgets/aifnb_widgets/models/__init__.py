@@ -1,0 +1,1 @@
+"""Small models built locally (no hub access): for tests, course notebooks and demos."""
