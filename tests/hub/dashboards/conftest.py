@@ -35,15 +35,7 @@ def slider_notebook(label: str = "value") -> bytes:
 
 
 @pytest.fixture(scope="module")
-def dash_workdir():
-    path = Path(tempfile.mkdtemp(prefix="aifnb-dash-", dir="/var/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def dash_hub(dash_workdir):
+def dash_hub(hub_workdir):
     """Light settings: no preheat, no default dashboards, a cap of 2 viewers, quick leave detection."""
     dashboards = {
         "enabled": True,
@@ -54,7 +46,7 @@ def dash_hub(dash_workdir):
         "connect_timeout": 15,
         "execution_timeout": 30,
     }
-    hub = Hub(dash_workdir, USERS, extra={"dashboards": dashboards}).start()
+    hub = Hub(hub_workdir, USERS, extra={"dashboards": dashboards}).start()
     yield hub
     hub.stop()
 

@@ -58,18 +58,26 @@ def platform_settings() -> Settings:
     return load_settings(os.environ.get("AIFNB_SETTINGS") or None)
 
 
+def hub_get(path: str, timeout: float) -> Any | None:
+    """GET from the hub's REST API with the environment's token; None outside a hub session."""
+    url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    if not (url and token):
+        return None
+    response = httpx.get(f"{url.rstrip('/')}{path}", headers={"Authorization": f"token {token}"}, timeout=timeout)
+    response.raise_for_status()
+    return response.json()
+
+
 def user_groups(user: str, settings: Settings) -> list[str]:
     """The user's groups: from the hub API inside a session, else the settings' member lists
     (demo mode). Only for choosing and checking profiles: Slurm's own limits still apply."""
-    url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
-    if url and token:
-        try:
-            response = httpx.get(f"{url.rstrip('/')}/users/{user}", headers={"Authorization": f"token {token}"}, timeout=10)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise BatchError(f"cannot read your groups from the hub ({exc}); the session's token needs the scope "
-                             "read:users:groups!user") from None
-        return list(response.json().get("groups", []))
+    try:
+        user_model = hub_get(f"/users/{user}", timeout=10)
+    except httpx.HTTPError as exc:
+        raise BatchError(f"cannot read your groups from the hub ({exc}); the session's token needs the scope "
+                         "read:users:groups!user") from None
+    if user_model is not None:
+        return list(user_model.get("groups", []))
     return [name for name, group in settings.groups.items() if user in group.users]
 
 

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from aifnb_spawners.slurm import SlurmCommandError, run_slurm
 from aifnb_spawners.usage_log import USAGE_LOG_ENV, SessionEvent
 
+from aifnb_widgets.batch.api import hub_get, platform_settings
 from aifnb_widgets.batch.layout import JOB_NAME_PREFIX, now, read_records
 from aifnb_widgets.batch.queue import run_sync
 
@@ -156,14 +157,12 @@ def usage_chart(table: pd.DataFrame, scope: Literal["user", "group"] = "user") -
 def platform_users(settings) -> dict[str, list[str]]:
     """Every user and their groups: from the hub API (admin token) inside the hub's environment,
     else the settings' member lists (demo mode)."""
-    url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
-    if url and token:
-        try:
-            response = httpx.get(f"{url.rstrip('/')}/users", headers={"Authorization": f"token {token}"}, timeout=30)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise PermissionError(f"cannot list the hub's users ({exc}); the report needs an admin's token (read:users:groups)") from None
-        return {u["name"]: list(u.get("groups", [])) for u in response.json()}
+    try:
+        hub_users = hub_get("/users", timeout=30)
+    except httpx.HTTPError as exc:
+        raise PermissionError(f"cannot list the hub's users ({exc}); the report needs an admin's token (read:users:groups)") from None
+    if hub_users is not None:
+        return {u["name"]: list(u.get("groups", [])) for u in hub_users}
     users: dict[str, list[str]] = {}
     for name, group in settings.groups.items():
         for user in group.users:
@@ -196,8 +195,6 @@ def usage_report(
     """The report for ``users`` (name to groups; default: the platform's users). Reading other
     users' homes needs the rights an admin's report job has (root, or a group-readable runs dir)."""
     if users is None:
-        from aifnb_widgets.batch.api import platform_settings
-
         users = platform_users(settings or platform_settings())
     at = now()
     usages = sacct_usage(since, until)
