@@ -56,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     plan = plan.model_copy(update={"tests": _first_prompts(plan.tests, n_prompts)})
     settings = GenerationSettings(max_new_tokens=max_new_tokens)
     with tempfile.TemporaryDirectory(prefix="aifnb-bench-") as tmp:
-        model_dir = build_tiny_causal_lm(Path(tmp) / "model", chat_template=False, **shape)
+        # A tokenizer trained on the prompts themselves gives prompt lengths like GPT-2's own
+        # tokenizer would (words as single tokens), not the many-piece splits of a 512-token vocabulary.
+        texts = [p.text for test in plan.tests for p in test.prompts]
+        model_dir = build_tiny_causal_lm(
+            Path(tmp) / "model", chat_template=False, corpus=texts, tokenizer_vocab_size=4096, **shape
+        )
         backend = HFBackend(str(model_dir), settings, device=args.device)
         backend_params = sum(p.numel() for p in backend.model.parameters())
         backend.generate([plan.tests[0].prompts[0].text])  # warm-up: allocator, kernels

@@ -72,18 +72,21 @@ def build_tiny_causal_lm(
     n_positions: int = 512,
     vocab_size: int | None = None,
     tokenizer_vocab_size: int = 512,
+    corpus: Sequence[str] = CORPUS,
     chat_template: bool = True,
     seed: int = 0,
 ) -> Path:
     """Write a GPT-2-style checkpoint to ``path``; load it back with ``AutoModelForCausalLM.from_pretrained``.
 
     ``vocab_size`` larger than the tokenizer's pads the embedding (e.g. 50257 for GPT-2-small shape).
+    ``corpus`` trains the tokenizer: text like the prompts a test will send gives realistic token
+    counts (a real GPT-2 tokenizer has most common words as single tokens).
     """
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
     path = Path(path)
-    tokenizer = train_tokenizer(tokenizer_vocab_size, chat_template=chat_template)
+    tokenizer = train_tokenizer(tokenizer_vocab_size, corpus=corpus, chat_template=chat_template)
     config = GPT2Config(
         vocab_size=max(vocab_size or 0, len(tokenizer)),
         n_positions=n_positions,
