@@ -180,24 +180,25 @@ class SqueueBatcher:
         return await future
 
     async def _run(self) -> None:
-        await asyncio.sleep(self.window)
-        waiting, self._waiting = self._waiting, {}
-        try:
-            out = await run_slurm(["squeue", "-h", "-j", ",".join(waiting), "-o", self.FORMAT], timeout=self.timeout)
-        except SlurmCommandError as exc:
-            if "Invalid job id" in exc.stderr:
+        # Loops until nobody waits: requests that arrive while squeue runs get the next call.
+        while self._waiting:
+            await asyncio.sleep(self.window)
+            waiting, self._waiting = self._waiting, {}
+            try:
+                out = await run_slurm(["squeue", "-h", "-j", ",".join(waiting), "-o", self.FORMAT], timeout=self.timeout)
+            except SlurmCommandError as exc:
+                if "Invalid job id" not in exc.stderr:
+                    for futures in waiting.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(exc)
+                    continue
                 out = ""
-            else:
-                for futures in waiting.values():
-                    for future in futures:
-                        if not future.done():
-                            future.set_exception(exc)
-                return
-        found = {}
-        for line in out.splitlines():
-            job_id, _, rest = line.strip().partition(" ")
-            found[job_id] = rest
-        for job_id, futures in waiting.items():
-            for future in futures:
-                if not future.done():
-                    future.set_result(found.get(job_id, ""))
+            found = {}
+            for line in out.splitlines():
+                job_id, _, rest = line.strip().partition(" ")
+                found[job_id] = rest
+            for job_id, futures in waiting.items():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(found.get(job_id, ""))

@@ -142,3 +142,14 @@ async def test_usage_log_records_start_and_stop_once(scripted_slurm, tmp_path):
         ("start", "95", 2, 0, "cpu-course"),
         ("stop", "95", 2, 0, "cpu-course"),
     ]
+
+
+async def test_status_asked_while_squeue_runs_gets_the_next_call(scripted_slurm, tmp_path):
+    """A spawner that asks while another's squeue call is in flight is answered by the next call, not left waiting."""
+    scripted_slurm.answers(squeue=[{"sleep": 0.5, "out": "96 RUNNING None N/A n1\n"}, {"out": "97 PENDING Priority N/A n/a\n"}])
+    first, second = spawner_for(scripted_slurm, tmp_path), spawner_for(scripted_slurm, tmp_path)
+    first.job_id, second.job_id = "96", "97"
+    early = asyncio.ensure_future(first.query_job_status())
+    await asyncio.sleep(0.25)  # the first squeue call is running now
+    late = await asyncio.wait_for(second.query_job_status(), 5)
+    assert (await asyncio.wait_for(early, 5), late) == (JobStatus.RUNNING, JobStatus.PENDING)
