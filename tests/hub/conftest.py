@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -26,8 +25,7 @@ def hub_workdir():
 def hub(slurm, unix_users, hub_workdir):
     running = Hub(hub_workdir, unix_users).start()
     yield running
-    running.stop()
+    # Every test stops what it started: checked before the test hub's own clean-up cancels the rest.
     leftovers = [job for user in unix_users.values() for job in session_jobs(user)]
-    if leftovers:
-        subprocess.run(["scancel", *leftovers], check=False)
+    running.stop()
     assert leftovers == [], f"jobs left behind: {leftovers}"

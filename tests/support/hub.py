@@ -51,6 +51,7 @@ class Hub:
         }
         for section, values in (extra or {}).items():
             site[section] = {**site.get(section, {}), **values} if isinstance(values, dict) else values
+        self.users = sorted({u for g in site["groups"].values() for u in g.get("users", [])})
         self.settings_path = workdir / "site.yaml"
         self.settings_path.write_text(yaml.safe_dump(site))
         self.log_path = workdir / "hub.log"
@@ -93,6 +94,10 @@ class Hub:
                 self.proc.wait()
         if self.proc:
             self._log.close()
+        # The platform's hub leaves sessions running when it stops (cleanup_servers=False); a test
+        # hub is gone for good, so its users' session jobs go with it.
+        for user in self.users:
+            subprocess.run(["scancel", "--name", f"aifnb-session-{user}", "--user", user], capture_output=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
