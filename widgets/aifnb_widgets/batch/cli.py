@@ -11,6 +11,7 @@ from aifnb_spawners.profiles import OptionError
 from aifnb_spawners.slurm import SlurmCommandError
 
 from aifnb_widgets.batch.api import BatchError
+from aifnb_widgets.cli import guarded
 
 USER_ERRORS = (OptionError, BatchError, SlurmCommandError, OSError, ValueError)
 
@@ -54,20 +55,11 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _guarded(command):
-    """User mistakes end in one line naming the problem and exit status 2, not a traceback."""
+def _describe(exc: BaseException) -> str:
+    return f"Slurm error: {exc.stderr}" if isinstance(exc, SlurmCommandError) else f"error: {exc}"
 
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except SlurmCommandError as exc:
-            print(f"aifnb batch {args.command}: Slurm error: {exc.stderr}", file=sys.stderr)
-            return 2
-        except USER_ERRORS as exc:
-            print(f"aifnb batch {args.command}: error: {exc}", file=sys.stderr)
-            return 2
 
-    return run
+_guarded = guarded("batch", USER_ERRORS, _describe)
 
 
 def _submit(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from aifnb_widgets.backends.base import BackendError
 from aifnb_widgets.bias.library import LibraryError
 from aifnb_widgets.bias.plan import PlanError
 from aifnb_widgets.bias.scenario import ScenarioError
+from aifnb_widgets.cli import guarded
 
 USER_ERRORS = (ScenarioError, PlanError, LibraryError, BackendError, ValueError, RuntimeError, OSError)
 
@@ -64,17 +65,7 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int)
 
 
-def _guarded(command):
-    """User mistakes end in one line naming the problem and exit code 2, not a traceback."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except USER_ERRORS as exc:
-            print(f"aifnb bias {args.command}: error: {exc}", file=sys.stderr)
-            return 2
-
-    return run
+_guarded = guarded("bias", USER_ERRORS)
 
 
 def _load_scenario(args: argparse.Namespace):
