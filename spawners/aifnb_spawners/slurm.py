@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-#: Unix user names we run commands for: the shape JupyterHub's username_pattern enforces too.
-USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+from .accounts import AccountPolicy
+from .validate import DIGITS, matches
 
 
 class SlurmCommandError(RuntimeError):
@@ -37,14 +37,14 @@ _TRANSIENT = re.compile(
 )
 
 
-def run_as_prefix(username: str) -> list[str]:
-    """The argv prefix that runs a command as ``username``.
+def run_as_prefix(username: str, policy: AccountPolicy | None = None) -> list[str]:
+    """The argv prefix that runs a command as ``username``, a person's account (``policy``).
 
     As root, ``runuser`` needs no configuration; otherwise sudo must allow the hub's user to run
-    the Slurm commands as others (see the README's sudoers rule).
+    the Slurm commands as others (see the README's sudoers rule). A system account (``root``,
+    ``slurm``, ``nobody``...) raises :class:`~aifnb_spawners.accounts.AccountError`.
     """
-    if not USERNAME.match(username):
-        raise ValueError(f"refusing to run Slurm commands for user name {username!r}")
+    (policy or AccountPolicy()).check(username)
     if os.geteuid() == 0:
         return ["runuser", "-u", username, "--"]
     return ["sudo", "-n", "-E", "-u", username, "--"]
@@ -104,7 +104,7 @@ def _gpu_count(gres: str) -> int:
     total = 0
     for item in gres.split(","):
         parts = item.split("(")[0].split(":")
-        if parts[0] == "gpu" and parts[-1].isdigit():
+        if parts[0] == "gpu" and matches(DIGITS, parts[-1]):
             total += int(parts[-1])
     return total
 

@@ -10,7 +10,10 @@ What changes against batchspawner 1.3.0, and why:
   (batchspawner #315), so a Slurm hiccup does not drop a running server;
 * a job that ends before its server reports a port fails the spawn at once with the tail of the
   job's log (batchspawner waits for ``start_timeout``);
-* progress shows Slurm's state, pending reason and expected start time.
+* progress shows Slurm's state, pending reason and expected start time;
+* only people's accounts run jobs: a hub user named ``root``, ``slurm`` or ``nobody`` (or any
+  uid outside ``min_uid``-``max_uid``) is refused with a 403 before anything reaches Slurm
+  (batchspawner runs ``sudo -u NAME`` for whatever name the hub has).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from jupyterhub.spawner import SpawnException
 from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 
 from . import callback  # noqa: F401  (installs the port-only job callback)
+from .accounts import DENIED_USERS, AccountError, AccountPolicy, login_defs_uid_range
 from .profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
-from .slurm import USERNAME, AvailabilityCache, SlurmCommandError, SqueueBatcher, run_as_prefix, run_slurm
+from .slurm import AvailabilityCache, SlurmCommandError, SqueueBatcher, run_as_prefix, run_slurm
 from .usage_log import record_session_event
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -104,6 +108,33 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         help="Seconds a partition-availability reading (sinfo) is reused by the spawn form.",
     ).tag(config=True)
 
+    min_uid = Integer(
+        help="Lowest uid whose owner may run session jobs; default UID_MIN from /etc/login.defs.",
+    ).tag(config=True)
+
+    max_uid = Integer(
+        help="Highest uid whose owner may run session jobs; default UID_MAX from /etc/login.defs "
+        "(keeps nobody, 65534, out).",
+    ).tag(config=True)
+
+    denied_users = List(
+        Unicode(),
+        sorted(DENIED_USERS),
+        help="Account names that never run jobs, whatever their uid (root, slurm, munge, ...).",
+    ).tag(config=True)
+
+    @default("min_uid")
+    def _min_uid_default(self) -> int:
+        return login_defs_uid_range()[0]
+
+    @default("max_uid")
+    def _max_uid_default(self) -> int:
+        return login_defs_uid_range()[1]
+
+    @property
+    def account_policy(self) -> AccountPolicy:
+        return AccountPolicy(min_uid=self.min_uid, max_uid=self.max_uid, denied=frozenset(self.denied_users))
+
     @validate("profiles")
     def _validate_profiles(self, proposal: dict) -> list:
         ProfileList(profiles=proposal["value"])  # raises with the offending key named
@@ -149,7 +180,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         return options
 
     def job_request(self, options: dict) -> JobRequest:
-        """The job the options ask for, or a 400 SpawnException naming the field and what is allowed."""
+        """The job the options ask for, or a SpawnException: 403 for a system account, 400 naming
+        the field and what is allowed for bad options."""
+        try:
+            self.account_policy.check(self.user.name)
+        except AccountError as exc:
+            raise SpawnException(str(exc), reason="system_account", status_code=403) from None
         try:
             return resolve_request(self.profile_list, self.user_groups, options or {})
         except OptionError as exc:
@@ -215,18 +251,20 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         return env
 
     def _as_user(self, *argv: str) -> list[str]:
-        return [*run_as_prefix(self.user.name), *argv]
+        return [*run_as_prefix(self.user.name, self.account_policy), *argv]
 
     async def submit_batch_script(self) -> str:
         # Replaces batchspawner's: its version merges user_options into the template and runs a
         # shell string.
-        if not USERNAME.match(self.user.name):
-            raise SpawnException(f"user name {self.user.name!r} cannot run Slurm jobs", reason="invalid_user")
         script = self.render_batch_script()
         env = self.get_env()
         try:
-            await run_slurm(self._as_user("mkdir", "-p", f"{self.req_homedir}/{self.log_dir}"), env=env, timeout=self.slurm_timeout)
-            out = await run_slurm(self._as_user("sbatch", "--parsable"), env=env, stdin=script, timeout=self.slurm_timeout)
+            prefix = run_as_prefix(self.user.name, self.account_policy)
+        except AccountError as exc:
+            raise SpawnException(str(exc), reason="system_account", status_code=403) from None
+        try:
+            await run_slurm([*prefix, "mkdir", "-p", f"{self.req_homedir}/{self.log_dir}"], env=env, timeout=self.slurm_timeout)
+            out = await run_slurm([*prefix, "sbatch", "--parsable"], env=env, stdin=script, timeout=self.slurm_timeout)
         except SlurmCommandError as exc:
             raise SpawnException(f"Slurm refused the session job: {exc.stderr}", reason="sbatch_failed") from None
         self.job_id = self.parse_job_id(out)

@@ -31,6 +31,20 @@ def make_spawner(name: str = "alice", groups=("learners",), home: str | None = N
     )
 
 
+class _AnyAccount:
+    """Stands in for the account policy: the stand-in users above have no Unix account."""
+
+    def check(self, name: str) -> None:
+        return None
+
+
+@pytest.fixture(autouse=True)
+def any_account(request, monkeypatch) -> None:
+    """Spawners here serve made-up users; modules with ``REAL_ACCOUNTS = True`` test the real policy."""
+    if not getattr(request.module, "REAL_ACCOUNTS", False):
+        monkeypatch.setattr(FactorySlurmSpawner, "account_policy", property(lambda self: _AnyAccount()))
+
+
 FAKE_SLURM = textwrap.dedent(
     """\
     #!{python}
@@ -81,7 +95,7 @@ def scripted_slurm(tmp_path, monkeypatch) -> ScriptedSlurm:
         script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")  # squeue runs with the hub's PATH
     # Run the commands as ourselves: the conversation, not runuser, is under test here.
-    monkeypatch.setattr(spawner_module, "run_as_prefix", lambda name: [])
+    monkeypatch.setattr(spawner_module, "run_as_prefix", lambda name, policy=None: [])
     slurm = ScriptedSlurm(folder)
     slurm.answers()
     return slurm
