@@ -34,11 +34,15 @@ def slurm() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def unix_users() -> dict[str, str]:
-    """The tests' Unix users (created once), by group."""
+    """The tests' Unix users (created once), by group, each in its group's Unix group
+    (``aifnb-<group>``, which the local Slurm's partitions admit)."""
     _root_required("creating Unix users")
-    for name in TEST_USERS.values():
+    for group, name in TEST_USERS.items():
         if subprocess.run(["id", name], capture_output=True).returncode != 0:
             subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
+        if subprocess.run(["getent", "group", f"aifnb-{group}"], capture_output=True).returncode != 0:
+            subprocess.run(["groupadd", f"aifnb-{group}"], check=True)
+        subprocess.run(["usermod", "-aG", f"aifnb-{group}", name], check=True)
     return dict(TEST_USERS)
 
 

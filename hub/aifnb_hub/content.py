@@ -31,18 +31,31 @@ def _git(repo: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
+def _published_files(source: Path) -> set[Path]:
+    """Regular files under ``source``, relative to it: symbolic links (to files or folders) are
+    skipped, so a link placed in the content source cannot publish a file from elsewhere."""
+    wanted: set[Path] = set()
+    for folder, dirs, files in os.walk(source):  # os.walk does not descend into linked folders
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints" and not (here / d).is_symlink()]
+        wanted.update((here / f).relative_to(source) for f in files if not (here / f).is_symlink() and (here / f).is_file())
+    return wanted
+
+
 def _mirror(source: Path, target: Path) -> None:
-    """Make ``target`` hold exactly ``source``'s files, touching only what differs."""
+    """Make ``target`` hold exactly ``source``'s regular files, touching only what differs."""
+    if source.is_symlink():
+        return
     if source.is_file():
         if not target.exists() or not filecmp.cmp(source, target, shallow=False):
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+            shutil.copyfile(source, target, follow_symlinks=False)
         return
-    wanted = {p.relative_to(source) for p in source.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+    wanted = _published_files(source)
     if target.exists():
         for existing in sorted(target.rglob("*"), reverse=True):
             rel = existing.relative_to(target)
-            if existing.is_file() and rel not in wanted:
+            if (existing.is_file() or existing.is_symlink()) and rel not in wanted:
                 existing.unlink()
             elif existing.is_dir() and not any(existing.iterdir()):
                 existing.rmdir()

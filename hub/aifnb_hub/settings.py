@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from aifnb_spawners.profiles import Profile, ProfileList
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from aifnb_spawners.validate import GROUPNAME, USERNAME, checked_str
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_SETTINGS = Path(__file__).resolve().parents[1] / "settings.yaml"
 
-Username = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")]
-GroupName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+Username = checked_str(USERNAME, "user names are 1-32 of a-z, 0-9, '_', '-', not starting with a digit or '-'")
+GroupName = checked_str(GROUPNAME, "group names are 1-32 of a-z, 0-9, '_', '-', starting with a letter")
 
 #: Groups the platform gives a meaning to; a deployment may add others.
 ROLE_GROUPS = ("learners", "companies", "trainers", "admins")
@@ -75,6 +76,11 @@ class AuthSection(_Section):
 class Group(_Section):
     description: str = ""
     users: tuple[Username, ...] = ()
+    unix_group: GroupName | None = Field(
+        None,
+        description="Unix group of the members, which Slurm's partitions (AllowGroups) and the "
+        "filesystem check; default aifnb-<group name>",
+    )
 
 
 class CullingSection(_Section):

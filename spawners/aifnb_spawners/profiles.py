@@ -11,20 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .validate import DIGITS, SLURM_NAME, checked_str, matches
 
 # Slurm names (partitions, accounts, QoS, reservations, GPU types) and profile slugs:
 # letters, digits, '_', '-', '.', never a space, quote, newline or shell metacharacter.
-SLURM_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
-SLUG = r"^[a-z0-9][a-z0-9\-]{0,31}$"
-MEMORY = r"^[1-9][0-9]{0,6}[KMGT]$"
-WALLTIME = re.compile(r"^(?:(\d{1,2})-)?(\d{1,3}):([0-5]\d):([0-5]\d)$")
+SLUG = r"[a-z0-9][a-z0-9-]{0,31}"
+MEMORY = r"[1-9][0-9]{0,6}[KMGT]"
+WALLTIME = r"(?:([0-9]{1,2})-)?([0-9]{1,3}):([0-5][0-9]):([0-5][0-9])"
 
-SlurmName = Annotated[str, StringConstraints(pattern=SLURM_NAME)]
-Slug = Annotated[str, StringConstraints(pattern=SLUG)]
-Memory = Annotated[str, StringConstraints(pattern=MEMORY)]
+SlurmName = checked_str(SLURM_NAME, "Slurm names are 1-64 of A-Z, a-z, 0-9, '_', '.', '-'")
+Slug = checked_str(SLUG, "slugs are 1-32 of a-z, 0-9, '-'")
+Memory = checked_str(MEMORY, "memory is a whole number with a unit K, M, G or T, e.g. 32G")
 
 #: Keys a user may send (form or REST ``user_options``); anything else is refused.
 USER_OPTION_KEYS = ("profile", "partition", "cpus", "gpus", "walltime")
@@ -40,7 +41,7 @@ class OptionError(ValueError):
 
 def walltime_seconds(value: str) -> int:
     """Seconds in a Slurm walltime ``[D-]HH:MM:SS``; raises ValueError on any other shape."""
-    match = WALLTIME.match(value)
+    match = re.fullmatch(WALLTIME, value, flags=re.ASCII) if isinstance(value, str) else None
     if not match:
         raise ValueError(f"{value!r} is not a walltime of the form HH:MM:SS or D-HH:MM:SS")
     days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
@@ -178,7 +179,7 @@ def profiles_for(profiles: Iterable[Profile], groups: Iterable[str]) -> list[Pro
 def _integer(field: str, raw: Any, bounds: Range | None, default: int) -> int:
     if raw is None or raw == "":
         return default
-    if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit() and len(raw) < 5)):
+    if isinstance(raw, bool) or not (isinstance(raw, int) or (matches(DIGITS, raw) and len(raw) < 5)):
         raise OptionError(field, f"{raw!r} is not a whole number")
     value = int(raw)
     if bounds is None:

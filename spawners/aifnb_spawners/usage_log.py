@@ -24,7 +24,7 @@ class SessionEvent(BaseModel):
     event: Literal["start", "stop"]
     time: datetime
     user: str
-    job_id: str = Field(pattern=r"^\d+$")
+    job_id: str = Field(pattern=r"^[0-9]+$")
     profile: str
     cpus: int = Field(ge=0)
     gpus: int = Field(ge=0)

@@ -8,6 +8,9 @@ that ``int()`` then refuses; both have bitten this project before.
 from __future__ import annotations
 
 import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 #: Unix user names the platform runs jobs for (the shape ``useradd`` accepts, lower case).
 USERNAME = r"[a-z_][a-z0-9_-]{0,31}"
@@ -45,6 +48,18 @@ def check(field: str, value: object, pattern: str, allowed: str) -> str:
 
 
 def anchored(pattern: str) -> str:
-    r"""``pattern`` anchored for APIs that call ``re.match`` (JupyterHub's ``username_pattern``,
-    pydantic's ``pattern=``): ``\A`` and ``\Z``, never ``$``."""
+    r"""``pattern`` anchored for APIs that call ``re.match`` with Python's ``re`` (JupyterHub's
+    ``username_pattern``): ``\A`` and ``\Z``, never ``$``."""
     return rf"\A(?:{pattern})\Z"
+
+
+def checked_str(pattern: str, allowed: str) -> Any:
+    """A pydantic field type checked by :func:`matches` (pydantic's ``pattern=`` may use either
+    Rust's or Python's regex engine, whose ``$`` differ)."""
+
+    def _check(value: str) -> str:
+        if not matches(pattern, value):
+            raise ValueError(f"{value[:60]!r} is not allowed; {allowed}")
+        return value
+
+    return Annotated[str, AfterValidator(_check)]

@@ -31,6 +31,20 @@ def test_publish_commits_only_on_change_and_mirrors_deletions(tmp_path):
     assert str(repo) in trust_config(repo).read_text()
 
 
+def test_symlinks_in_the_source_publish_nothing(tmp_path):
+    """A link to a secret file or to a folder outside the source is skipped, not followed."""
+    source, repo = make_source(tmp_path), tmp_path / "content"
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "shadow").write_text("root:hash")
+    (source / "courses" / "shadow.ipynb").symlink_to(secret / "shadow")
+    (source / "sandboxes" / "outside").symlink_to(secret, target_is_directory=True)
+    publish_content(source, repo)
+    files = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(files) == ["catalogue.yaml", "courses/a.ipynb", "sandboxes/b.ipynb"]
+    assert not any("root:hash" in p.read_text() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
 def test_nbgitpuller_keeps_user_edits_and_brings_updates(tmp_path):
     """A user's edit survives a platform update of another file, which still arrives (nbgitpuller's merge)."""
     import sys

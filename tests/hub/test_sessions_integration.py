@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import session_jobs
+from tests.conftest import session_jobs, squeue_jobs
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +165,35 @@ def test_job_callback_accepts_the_port_and_nothing_else(hub, unix_users):
         assert "10.0.0.66" not in json.dumps(server)
         assert session.client.get(f"/user/{learner}/api/status", headers=session.api.headers).status_code == 200
         session.stop()
+
+
+@pytest.mark.parametrize("name", ["root", "nobody"])
+def test_system_accounts_get_no_job(hub, unix_users, name):
+    """An admin who creates hub user root or nobody cannot start their server: 4xx, nothing in squeue."""
+    with hub.login(unix_users["admins"]) as admin:
+        created = admin.api.post(f"/users/{name}")
+        if created.status_code < 400:  # the hub may refuse the name itself; if not, the spawner must
+            started = admin.api.post(f"/users/{name}/server", json={"profile": "cpu-course"})
+            assert 400 <= started.status_code < 500, started.text
+            assert "system account" in started.json()["message"]
+            admin.api.delete(f"/users/{name}")
+        assert squeue_jobs(name) == []
+
+
+def test_slurm_itself_refuses_root_and_other_groups_partitions(slurm, unix_users):
+    """Slurm refuses root's jobs (DisableRootJobs) and a learner's direct sbatch to the GPU partition (AllowGroups)."""
+    import time
+
+    def sbatch(prefix: list[str], partition: str) -> subprocess.CompletedProcess:
+        argv = [*prefix, "sbatch", "--parsable", "-p", partition, "-J", "aifnb-limits-test", "--wrap", "true"]
+        return subprocess.run(argv, capture_output=True, text=True)
+
+    as_root = sbatch([], "cpu")
+    assert as_root.returncode != 0 and "Invalid user id" in as_root.stderr, as_root
+    learner = ["runuser", "-u", unix_users["learners"], "--"]
+    time.sleep(3)  # GroupUpdateTime: the controller sees the test users' group memberships
+    gpu = sbatch(learner, "gpu")
+    assert gpu.returncode != 0 and "not permitted to use this partition" in gpu.stderr, gpu
+    cpu = sbatch(learner, "cpu")
+    assert cpu.returncode == 0, cpu.stderr
+    subprocess.run(["scancel", cpu.stdout.strip().split(";")[0]], check=True)

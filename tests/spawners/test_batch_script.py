@@ -62,20 +62,34 @@ def test_bad_options_raise_spawn_exception_naming_field():
     assert "walltime: 99:00:00 exceeds this profile's limit of 08:00:00" in str(info.value.log_message or info.value)
 
 
-SBATCH_LINE = re.compile(r"^#SBATCH --[a-z-]+=[A-Za-z0-9_.,:%/\-]+$")
+SBATCH_LINE = r"#SBATCH --[a-z-]+=[A-Za-z0-9_.,:%/-]+"
+
+#: What an attacker sends: shell syntax, newlines, non-ASCII digits, numbers as text and as numbers.
+hostile = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["\n#SBATCH --uid=0", "gpu\n", "01:00:00\n", "2\n", "²", "٣", "1 ", "$(id)", "`id`", "cpu;id", "4G"]),
+    st.integers(-5, 70).map(str),
+    st.integers(-5, 70),
+    st.sampled_from(["00:30:00", "1-00:00:00", "08:00:00", "cpu", "gpu", "2", "4"]),
+)
 
 
-@settings(max_examples=200, deadline=None)
-@given(options=st.dictionaries(st.sampled_from(["partition", "cpus", "gpus", "walltime"]), st.text(max_size=30), max_size=4))
-def test_no_user_text_reaches_the_script(options):
-    """Every #SBATCH line keeps its strict shape and no option value appears unless it was valid."""
-    spawner = make_spawner("carol", ("companies",))
-    spawner.user_options = {"profile": "gpu-sandbox", **options}
+@settings(max_examples=10_000, deadline=None)
+@given(
+    slug=st.sampled_from(sorted(GROUPS)),
+    options=st.dictionaries(st.sampled_from(["partition", "cpus", "gpus", "walltime"]), hostile, max_size=4),
+)
+def test_no_user_text_reaches_the_script(slug, options):
+    """10,000 hostile option sets: every #SBATCH line keeps its strict shape, or a field-named 400."""
+    spawner = make_spawner("carol", GROUPS[slug])
+    spawner.user_options = {"profile": slug, **options}
     try:
         script = spawner.render_batch_script()
-    except SpawnException:
+    except SpawnException as exc:
+        assert exc.status_code == 400 and exc.log_message.split(":")[0] in options
         return
     for line in script.splitlines():
         if line.startswith("#SBATCH"):
-            assert SBATCH_LINE.match(line), line
-    assert script.count("\n#SBATCH") == 9
+            assert re.fullmatch(SBATCH_LINE, line, flags=re.ASCII), line
+    assert "\n#SBATCH --uid" not in script and "$(id)" not in script and "`id`" not in script
+    assert script.count("\n#SBATCH") == len(EXPECTED.joinpath(f"{slug}.sh").read_text().split("\n#SBATCH")) - 1
