@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from aifnb_spawners.profiles import OptionError, resolve_request
+from aifnb_spawners.validate import InvalidValue
 from aifnb_widgets.batch.api import submit_notebook
 from aifnb_widgets.batch.params import ParameterError
 from aifnb_widgets.batch.script import render_job_script
@@ -36,11 +36,26 @@ def test_rendered_script_matches_expected_file(settings, name, slug, groups, tas
     assert script == expected.read_text()
 
 
-@pytest.mark.parametrize("bad", ["/home/a b", "/home/a\n#SBATCH --uid=0", "relative/path", "/home/../etc", "/home/a;rm"])
+@pytest.mark.parametrize("bad", ["/home/a b", "/home/a\n#SBATCH --uid=0", "/home/alice\n", "relative/path", "/home/../etc", "/home/a;rm", "/home/ａ"])
 def test_paths_that_could_break_an_sbatch_line_are_refused(settings, bad):
+    """A space, newline (even a trailing one), '..', ';' or non-ASCII letter in a path is refused, naming the field."""
     request = resolve_request(settings.profiles, ["learners"], {"profile": "cpu-course"})
-    with pytest.raises(ValueError, match="cannot go into a batch script"):
+    with pytest.raises(InvalidValue, match="^homedir: .*letters, digits and ._/[+]%- only") as info:
         render_job_script(request, job_name="aifnb-batch-x", homedir=bad, run_prefix=PREFIX, log_path=PREFIX + "%j/job.log", python=sys.executable)
+    assert info.value.field == "homedir"
+
+
+@pytest.mark.parametrize(("field", "value"), [("partition", "cpu\n"), ("walltime", "01:00:00\n#SBATCH --uid=0"), ("memory", "4G\n"),
+                                              ("cpus", True), ("qos", "normal\n"), ("profile", "cpu-course\n")],
+                         ids=["partition", "walltime", "memory", "cpus-bool", "qos", "profile"])
+def test_the_renderer_rechecks_every_request_value(settings, field, value):
+    """A JobRequest built by hand (not through resolve_request) still cannot put a newline into the script."""
+    from dataclasses import replace
+
+    request = replace(resolve_request(settings.profiles, ["learners"], {"profile": "cpu-course"}), **{field: value})
+    with pytest.raises(InvalidValue) as info:
+        render_job_script(request, job_name="aifnb-batch-x", homedir="/home/a", run_prefix=PREFIX, log_path=PREFIX + "%j/job.log", python=sys.executable)
+    assert info.value.field == field
 
 
 def test_dry_run_renders_resources_from_profile_and_no_parameter_value(settings, double_notebook):

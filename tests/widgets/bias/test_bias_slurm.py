@@ -1,4 +1,7 @@
+"""The bias job array's script: what it renders, what it refuses, and a real two-task run."""
+
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -7,9 +10,15 @@ import time
 from pathlib import Path
 
 import pytest
-
+from aifnb_spawners.validate import InvalidValue
 from aifnb_widgets.bias.scenario import default_scenario
-from aifnb_widgets.bias.slurm import prepare_array_job, read_models_file, render_array_script
+from aifnb_widgets.bias.slurm import (
+    prepare_array_job,
+    read_models_file,
+    render_array_script,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def test_rendered_script(tmp_path):
@@ -33,16 +42,77 @@ def test_no_gres_line_without_gres(tmp_path):
 
 @pytest.mark.parametrize(
     "option, value",
-    [("partition", "cpu\n#SBATCH --uid=0"), ("gres", "gpu:1; id"), ("time_limit", "$(reboot)"), ("job_name", "a b"), ("mem", "8G;")],
+    [("partition", "cpu\n#SBATCH --uid=0"), ("gres", "gpu:1; id"), ("time_limit", "$(reboot)"), ("job_name", "a b"), ("mem", "8G;"),
+     # A trailing newline passed re.match(r"...$") before: each one is a new #SBATCH line.
+     ("partition", "cpu\n"), ("gres", "gpu:1\n"), ("time_limit", "01:00:00\n"), ("mem", "8G\n"), ("job_name", "aifnb-bias\n"),
+     ("cpus", "2\n"), ("cpus", True), ("python", "/usr/bin/python3\n"), ("mem", "８G"), ("time_limit", "٠١:00:00")],
+    ids=["partition-newline-directive", "gres-semicolon", "time-subshell", "job-name-space", "mem-semicolon",
+         "partition-trailing-newline", "gres-trailing-newline", "time-trailing-newline", "mem-trailing-newline",
+         "job-name-trailing-newline", "cpus-text", "cpus-bool", "python-trailing-newline", "mem-fullwidth-digit", "time-arabic-digits"],
 )
 def test_injection_through_options_is_refused(tmp_path, option, value):
-    with pytest.raises(ValueError, match="not allowed"):
+    """Each option outside its allow-list is refused with InvalidValue naming that option."""
+    with pytest.raises(InvalidValue, match="not allowed") as info:
         render_array_script(tmp_path, n_models=1, **{option: value})
+    assert info.value.field == option
+
+
+#: Values an honest request would use, per option; the fuzz appends tails to them.
+GOOD = {
+    "partition": ["cpu", "gpu", "a100.big", "debug-1"],
+    "gres": [None, "gpu:1", "gpu:a100:2"],
+    "time_limit": ["01:00:00", "1-00:00:00", "00:10:00"],
+    "mem": ["8G", "512M", "2T"],
+    "job_name": ["aifnb-bias", "bias.run_2"],
+    "python": ["/opt/aifnb/venv/bin/python", "/usr/bin/python3"],
+}
+#: Tails that turn a good value into an attack or a near miss.
+TAILS = ["", "", "\n", "\n#SBATCH --uid=0", "\r", "$(id)", "`id`", "'", '"', " ", ";id", "²", "\x00", "/../x", "\u2028"]
+#: Characters no value from a request may bring into the script.
+FORBIDDEN = ["\n", "\r", "$", "`", "'", '"', " ", ";", "\x00", "\u2028"]
+#: Every line a rendered script may have, whatever the request (values already matched their allow-lists).
+LINE_SHAPES = [
+    r"#!/bin/bash", r"# .*", r"#SBATCH --(job-name|partition|array|cpus-per-task|mem|time|gres|output)=[A-Za-z0-9_.:/%+-]+",
+    r"set -euo pipefail", r"", r"JOB_DIR=/[A-Za-z0-9_./+%-]+", r'TASK="\$\{SLURM_ARRAY_TASK_ID:\?not running as a Slurm array task\}"',
+    r'export OMP_NUM_THREADS="\$\{SLURM_CPUS_PER_TASK:-1\}"', r"exec /[A-Za-z0-9_./+%-]+ -m aifnb_widgets\.cli bias run \\",
+    r'    --(scenario|models-file|model-index|out) "\$(JOB_DIR/[a-z.]+|TASK|JOB_DIR/tasks/\$TASK)"( \\)?',
+]
+
+
+def _option(name):
+    good = st.sampled_from(GOOD[name])
+    tailed = st.builds(lambda value, tail: (value or "gpu:1") + tail, good, st.sampled_from(TAILS))
+    return st.one_of(good, tailed, st.text(max_size=12), st.integers(-3, 3), st.none() if name == "gres" else st.just(""))
+
+
+@settings(max_examples=10_000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(partition=_option("partition"), gres=_option("gres"), time_limit=_option("time_limit"), mem=_option("mem"),
+       job_name=_option("job_name"), python=_option("python"), cpus=st.one_of(st.integers(-2, 300), st.text(max_size=3), st.booleans()),
+       n_models=st.one_of(st.integers(-1, 1100), st.just("2")), job_dir=st.one_of(st.sampled_from(["/scratch/bias", "/var/tmp/a.b"]),
+       st.builds(lambda tail: "/scratch/job" + tail, st.sampled_from(TAILS))))
+def test_fuzzed_bias_array_requests_put_no_raw_value_into_the_script(**request):
+    """10,000 requests: each is refused with InvalidValue naming one of its options, or renders a script whose every line has a known shape and which holds none of the request's forbidden characters."""
+    try:
+        script = render_array_script(**request)
+    except InvalidValue as exc:
+        assert exc.field in request
+        return
+    for name, value in request.items():
+        if isinstance(value, str):
+            assert not any(ch in value for ch in FORBIDDEN), f"{name}={value!r} was accepted"
+    lines = script.splitlines()
+    assert len(lines) == len(script.split("\n")) - 1, "a stray line break"
+    for line in lines:
+        assert any(re.fullmatch(shape, line, flags=re.ASCII) for shape in LINE_SHAPES), f"unexpected line {line!r}"
+    assert sum(line.startswith("#SBATCH --gres=") for line in lines) == (1 if request["gres"] else 0)
+
 
 
 def test_job_dir_with_shell_characters_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="path .* not allowed"):
+    """A job folder with shell syntax in its name is refused, naming job_dir."""
+    with pytest.raises(InvalidValue, match="^job_dir: .* not allowed") as info:
         render_array_script(tmp_path / "x$(id)", n_models=1)
+    assert info.value.field == "job_dir"
 
 
 def test_models_go_to_a_file_never_into_the_script(tmp_path):
@@ -82,21 +152,21 @@ def _submit_and_merge(slurm, user, job_dir, build_tiny_causal_lm, build_tiny_seq
         [*run_as, sys.executable, "-m", "aifnb_widgets.cli", "bias", "submit", "--job-dir", str(job_dir / "array"),
          "--model", str(gpt2), "--model", str(t5), "--languages", "en", "--concerns", "gender,politics",
          "--n-templates", "2", "--partition", slurm["default_partition"], "--time", "00:10:00", "--mem", "2G", "--cpus", "1"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     assert submit.returncode == 0, submit.stderr
     job_id = submit.stdout.split("array job ")[1].split()[0]
 
     deadline = time.time() + 480
     while time.time() < deadline:
-        queued = subprocess.run(["squeue", "-h", "-j", job_id], capture_output=True, text=True).stdout.strip()
+        queued = subprocess.run(["squeue", "-h", "-j", job_id], capture_output=True, text=True, check=False).stdout.strip()
         if not queued:
             break
         time.sleep(2)
     logs = "\n".join(p.read_text() for p in sorted((job_dir / "array" / "logs").glob("*.out")))
     assert not queued, f"array {job_id} still queued; logs:\n{logs}"
 
-    merge = subprocess.run([*run_as, sys.executable, "-m", "aifnb_widgets.cli", "bias", "merge", str(job_dir / "array")], capture_output=True, text=True)
+    merge = subprocess.run([*run_as, sys.executable, "-m", "aifnb_widgets.cli", "bias", "merge", str(job_dir / "array")], capture_output=True, text=True, check=False)
     assert merge.returncode == 0, merge.stderr + logs
     results = json.loads((job_dir / "array" / "merged" / "results.json").read_text())
     table = results["leaderboards"]["langbite-compat-1"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aifnb_spawners.slurm import run_as_prefix, run_slurm
+from aifnb_spawners.validate import DIGITS, matches
 
 from aifnb_widgets.batch.layout import JOB_NAME_PREFIX
 
@@ -41,7 +42,8 @@ def current_user() -> str:
 @dataclass(frozen=True)
 class SlurmUser:
     """Runs Slurm commands as ``name``: directly when we are that user, else through
-    :func:`run_as_prefix` (root acting for a user, as the tests and an admin do)."""
+    :func:`run_as_prefix` (root acting for a user, as the tests and an admin do), which refuses
+    system accounts before anything runs."""
 
     name: str
 
@@ -70,7 +72,7 @@ def elapsed_seconds(text: str) -> int:
     """Seconds in squeue's ``%M`` (``M:SS``, ``H:MM:SS`` or ``D-HH:MM:SS``); 0 when unreadable."""
     days, _, clock = text.rpartition("-")
     parts = clock.split(":")
-    if not all(p.isdigit() for p in parts) or not 1 <= len(parts) <= 3 or (days and not days.isdigit()):
+    if not all(matches(DIGITS, p) for p in parts) or not 1 <= len(parts) <= 3 or (days and not matches(DIGITS, days)):
         return 0
     seconds = 0
     for part in parts:
@@ -86,7 +88,7 @@ def parse_squeue(output: str) -> list[QueuedJob]:
         if len(fields) != 7 or not fields[3].startswith(JOB_NAME_PREFIX):
             continue
         slurm_id, job_id, task, name, state, reason, elapsed = fields
-        jobs.append(QueuedJob(slurm_id, job_id, int(task) if task.isdigit() else None, name, state, "" if reason == "None" else reason, elapsed))
+        jobs.append(QueuedJob(slurm_id, job_id, int(task) if matches(DIGITS, task) else None, name, state, "" if reason == "None" else reason, elapsed))
     return jobs
 
 

@@ -1,24 +1,70 @@
 """The batch script of a notebook run, rendered like the session's: a template beside
-``session.sh.j2``, StrictUndefined, a ``quote`` filter, and only server-side values."""
+``session.sh.j2``, StrictUndefined, a ``quote`` filter, and only server-side values.
+
+The renderer is the last gate before ``sbatch``: every value it puts into the script is checked
+here against its allow-list (:mod:`aifnb_spawners.validate`, full match, ASCII), even those that
+:func:`~aifnb_spawners.profiles.resolve_request` already checked, because ``#SBATCH`` lines
+cannot quote anything and one newline there is a new directive.
+"""
 
 from __future__ import annotations
 
-import re
+import functools
 import shlex
 
-from aifnb_spawners.profiles import JobRequest
+from aifnb_spawners.profiles import MEMORY, SLUG, WALLTIME, JobRequest
+from aifnb_spawners.validate import JOB_NAME, SAFE_PATH, SLURM_NAME, InvalidValue, check
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 TEMPLATE = "notebook_job.sh.j2"
-# Paths end up in #SBATCH lines, where sbatch splits on spaces and nothing can be quoted.
-_PATH = re.compile(r"^/[A-Za-z0-9._/+%-]+$")
-_JOB_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+#: Largest job array a script may ask for (the sweep limit is lower; this guards the renderer).
+MAX_TASKS = 10_000
+#: Largest CPU or GPU count a script may ask for.
+MAX_COUNT = 4096
+
+_PATH_RULE = "an absolute path of letters, digits and ._/+%- only, without '..'"
+_NAME_RULE = "1-64 of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit"
 
 
-def _checked_path(what: str, value: str) -> str:
-    if not _PATH.match(value) or "/../" in f"{value}/":
-        raise ValueError(f"{what} {value!r} cannot go into a batch script (letters, digits and ._/+%- only)")
+@functools.cache
+def script_environment(package: str) -> Environment:
+    """The Jinja environment for batch-script templates in ``package``'s ``templates`` folder:
+    undefined names fail, nothing is HTML-escaped, and ``quote`` is ``shlex.quote``. One per
+    package, made once (templates compile once, not per job)."""
+    environment = Environment(loader=PackageLoader(package, "templates"), undefined=StrictUndefined, autoescape=False,
+                              keep_trailing_newline=True)
+    environment.filters["quote"] = shlex.quote
+    return environment
+
+
+def checked_path(field: str, value: object) -> str:
+    """``value`` when it can go into an ``#SBATCH`` line or a command: an absolute path of safe
+    characters, no ``..`` component; :class:`~aifnb_spawners.validate.InvalidValue` otherwise."""
+    path = check(field, value, SAFE_PATH, _PATH_RULE)
+    if "/../" in f"{path}/" or "/./" in f"{path}/":
+        raise InvalidValue(field, value, _PATH_RULE)
+    return path
+
+
+def checked_count(field: str, value: object, low: int, high: int) -> int:
+    """``value`` when it is an int (not a bool) in ``low..high``; InvalidValue otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidValue(field, value, f"a whole number from {low} to {high}")
     return value
+
+
+def _checked_request(request: JobRequest) -> JobRequest:
+    check("profile", request.profile, SLUG, "profile slugs are 1-32 of a-z, 0-9, '-'")
+    check("partition", request.partition, SLURM_NAME, _NAME_RULE)
+    check("walltime", request.walltime, WALLTIME, "HH:MM:SS or D-HH:MM:SS")
+    check("memory", request.memory, MEMORY, "a whole number with a unit K, M, G or T, e.g. 32G")
+    checked_count("cpus", request.cpus, 1, MAX_COUNT)
+    checked_count("gpus", request.gpus, 0, MAX_COUNT)
+    for field in ("gpu_type", "account", "qos", "reservation"):
+        value = getattr(request, field)
+        if value is not None:
+            check(field, value, SLURM_NAME, _NAME_RULE)
+    return request
 
 
 def render_job_script(
@@ -32,20 +78,21 @@ def render_job_script(
     tasks: int | None = None,
     prologue: str = "",
 ) -> str:
-    """``tasks`` set renders a job array of that many tasks (a sweep); None a single job."""
-    if not _JOB_NAME.match(job_name):
-        raise ValueError(f"job name {job_name!r} is not allowed")
-    if tasks is not None and tasks < 1:
-        raise ValueError("a sweep needs at least one parameter set")
-    environment = Environment(loader=PackageLoader("aifnb_spawners", "templates"), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    environment.filters["quote"] = shlex.quote
-    return environment.get_template(TEMPLATE).render(
-        request=request,
+    """The batch script; ``tasks`` set renders a job array of that many tasks (a sweep), None a
+    single job. A value outside its allow-list raises InvalidValue naming the field.
+
+    ``prologue`` is the site's own shell (settings, written by admins) and is not checked.
+    """
+    check("job_name", job_name, JOB_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'")
+    if tasks is not None:
+        checked_count("tasks", tasks, 1, MAX_TASKS)
+    return script_environment("aifnb_spawners").get_template(TEMPLATE).render(
+        request=_checked_request(request),
         job_name=job_name,
-        homedir=_checked_path("home folder", homedir),
-        run_prefix=_checked_path("run folder", run_prefix),
-        log_path=_checked_path("log path", log_path),
-        python=_checked_path("python", python),
+        homedir=checked_path("homedir", homedir),
+        run_prefix=checked_path("run_prefix", run_prefix),
+        log_path=checked_path("log_path", log_path),
+        python=checked_path("python", python),
         tasks=tasks,
         prologue=prologue,
     )

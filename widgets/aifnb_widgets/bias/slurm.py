@@ -8,15 +8,22 @@ matched against a strict pattern first.
 from __future__ import annotations
 
 import json
-import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-import jinja2
+from aifnb_spawners.profiles import MEMORY, WALLTIME
+from aifnb_spawners.validate import (
+    DIGITS,
+    JOB_NAME,
+    SLURM_NAME,
+    InvalidValue,
+    check,
+    matches,
+)
 
 from aifnb_widgets.backends.factory import validate_model_spec
+from aifnb_widgets.batch.script import checked_count, checked_path, script_environment
 from aifnb_widgets.bias.runner import SCENARIO_FILE
 from aifnb_widgets.bias.scenario import Scenario
 
@@ -24,21 +31,12 @@ TEMPLATE = "bias_array.sbatch.j2"
 SCRIPT_NAME = "bias_array.sbatch"
 MODELS_FILE = "models.json"
 TASKS_DIR = "tasks"
-
-_PATTERNS = {
-    "job_name": re.compile(r"^[A-Za-z0-9_.-]{1,64}$"),
-    "partition": re.compile(r"^[A-Za-z0-9_-]{1,64}$"),
-    "gres": re.compile(r"^[A-Za-z0-9_]+(:[A-Za-z0-9_]+)*:\d+$"),
-    "time_limit": re.compile(r"^(\d+-)?\d{1,2}(:\d{2}){0,2}$"),
-    "mem": re.compile(r"^\d+[KMGT]?$"),
-    "path": re.compile(r"^/[A-Za-z0-9._/+-]+$"),
-}
-
-
-def _check(kind: str, value: str) -> str:
-    if not _PATTERNS[kind].match(value) or (kind == "path" and "/../" in f"{value}/"):
-        raise ValueError(f"{kind.replace('_', ' ')} {value!r} is not allowed (must match {_PATTERNS[kind].pattern})")
-    return value
+#: Most models (array tasks) one assessment may submit.
+MAX_MODELS = 1000
+#: Most CPUs one task may ask for.
+MAX_CPUS = 256
+#: Generic resources a task may ask for: GPUs, optionally of a type (``gpu:2``, ``gpu:a100:1``).
+GRES = rf"gpu(?::{SLURM_NAME})?:[0-9]{{1,3}}"
 
 
 def render_array_script(
@@ -52,25 +50,22 @@ def render_array_script(
     job_name: str = "aifnb-bias",
     python: str = sys.executable,
 ) -> str:
-    if n_models < 1:
-        raise ValueError("a job array needs at least one model")
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("aifnb_widgets.bias", "templates"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    environment.filters["shell_quote"] = shlex.quote
-    return environment.get_template(TEMPLATE).render(
-        job_dir=_check("path", str(Path(job_dir).absolute())),
-        last_index=n_models - 1,
-        partition=_check("partition", partition),
-        gres=_check("gres", gres) if gres else None,
-        time_limit=_check("time_limit", time_limit),
-        cpus=int(cpus),
-        mem=_check("mem", mem),
-        job_name=_check("job_name", job_name),
-        python=_check("path", python),
+    """The array script, one task per model. Every value rendered matches its allow-list
+    (:mod:`aifnb_spawners.validate`, full match, ASCII) or raises
+    :class:`~aifnb_spawners.validate.InvalidValue` naming the option: ``#SBATCH`` lines cannot
+    quote, so a newline in a value would be a directive of its own."""
+    if not isinstance(job_dir, (str, Path)):
+        raise InvalidValue("job_dir", job_dir, "an absolute path")
+    return script_environment("aifnb_widgets.bias").get_template(TEMPLATE).render(
+        job_dir=checked_path("job_dir", str(Path(job_dir).absolute())),
+        last_index=checked_count("n_models", n_models, 1, MAX_MODELS) - 1,
+        partition=check("partition", partition, SLURM_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'"),
+        gres=check("gres", gres, GRES, "gpu:N or gpu:TYPE:N, e.g. gpu:1") if gres else None,
+        time_limit=check("time_limit", time_limit, WALLTIME, "HH:MM:SS or D-HH:MM:SS, e.g. 01:00:00"),
+        cpus=checked_count("cpus", cpus, 1, MAX_CPUS),
+        mem=check("mem", mem, MEMORY, "a whole number with a unit K, M, G or T, e.g. 8G"),
+        job_name=check("job_name", job_name, JOB_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'"),
+        python=checked_path("python", python),
     )
 
 
@@ -110,7 +105,7 @@ def read_models_file(path: str | Path, index: int) -> str:
 
 
 def task_dirs(job_dir: str | Path) -> list[Path]:
-    dirs = sorted((Path(job_dir) / TASKS_DIR).glob("*/plan.json"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else -1)
+    dirs = sorted((Path(job_dir) / TASKS_DIR).glob("*/plan.json"), key=lambda p: int(p.parent.name) if matches(DIGITS, p.parent.name) else -1)
     if not dirs:
         raise ValueError(f"{job_dir} has no finished or started task directories under {TASKS_DIR}/")
     return [p.parent for p in dirs]
