@@ -33,6 +33,11 @@ def apply_hub(c: Config, s: Settings) -> None:
         c.JupyterHub.hub_connect_ip = s.hub.hub_connect_ip
     c.JupyterHub.db_url = f"sqlite:///{data / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
+    # Everything the hub writes is in data_dir, nothing in its working directory (JupyterHub's
+    # default pid file is relative): a non-root hub's cwd is usually not its own.
+    c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
+    # The proxy goes when the hub goes, also when the hub fails half-way through starting.
+    c.JupyterHub.proxy_class = "aifnb_hub.proxy.OwnedProxy"
     # Sessions are Slurm jobs: a hub restart must not cancel them.
     c.JupyterHub.cleanup_servers = False
     c.Spawner.start_timeout = s.hub.start_timeout
