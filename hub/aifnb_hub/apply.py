@@ -10,15 +10,14 @@ import os
 import sys
 from pathlib import Path
 
+from aifnb_spawners.validate import USERNAME, anchored
 from traitlets.config import Config
 
+from .auth import auth_state_key
 from .catalogue import Catalogue
-from .settings import Settings
+from .settings import ROLE_GROUPS, Settings, SettingsError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-#: Same shape as aifnb_spawners.slurm.USERNAME: hub users are Unix users who run Slurm jobs.
-USERNAME_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}$"
 
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 
@@ -64,12 +63,19 @@ def apply_home(c: Config, s: Settings, catalogue: Catalogue) -> None:
 
 
 def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) -> None:
+    """The login: demo (loopback, shared password) or OIDC; refuses to choose when auth.mode is unset."""
     environ = os.environ if environ is None else environ
     c.Authenticator.allow_all = False
-    c.Authenticator.username_pattern = USERNAME_PATTERN
+    # Hub users are Unix users who run Slurm jobs: the one username pattern, anchored for re.match.
+    c.Authenticator.username_pattern = anchored(USERNAME)
+    if s.auth.mode is None:
+        raise SettingsError(
+            "auth.mode: not set, and there is no default: set auth.mode: oidc (the centre's identity provider, "
+            "README 'Identity') or auth.mode: demo (one shared password, loopback only) in the site file"
+        )
     if s.auth.mode == "demo":
         # Demo only: one shared password, users and groups from the settings file.
-        c.JupyterHub.authenticator_class = "shared-password"
+        c.JupyterHub.authenticator_class = "aifnb_hub.auth.DemoAuthenticator"
         c.SharedPasswordAuthenticator.user_password = s.auth.demo.password
         c.Authenticator.allowed_users = set(s.users)
         c.JupyterHub.load_groups = {name: {"users": list(g.users)} for name, g in s.groups.items()}
@@ -77,29 +83,42 @@ def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) ->
     oidc = s.auth.oidc
     secret = environ.get(oidc.client_secret_env, "")
     if not secret:
-        raise ValueError(f"auth.oidc: environment variable {oidc.client_secret_env} (the client secret) is not set")
-    c.JupyterHub.authenticator_class = "generic-oauth"
-    c.GenericOAuthenticator.client_id = oidc.client_id
-    c.GenericOAuthenticator.client_secret = secret
-    c.GenericOAuthenticator.authorize_url = oidc.authorize_url
-    c.GenericOAuthenticator.token_url = oidc.token_url
-    c.GenericOAuthenticator.userdata_url = oidc.userdata_url
-    c.GenericOAuthenticator.oauth_callback_url = oidc.callback_url
-    c.GenericOAuthenticator.scope = list(oidc.scope)
-    c.GenericOAuthenticator.username_claim = oidc.username_claim
-    # Group membership comes from the identity provider's token at each login.
-    c.GenericOAuthenticator.manage_groups = True
-    c.GenericOAuthenticator.auth_state_groups_key = f"oauth_user.{oidc.groups_claim}"
-    c.GenericOAuthenticator.allowed_groups = set(s.groups)
-    c.GenericOAuthenticator.admin_groups = {"admins"}
-    c.JupyterHub.load_groups = {name: {} for name in s.groups}
+        raise SettingsError(f"auth.oidc: environment variable {oidc.client_secret_env} (the client secret) is not set")
+    c.JupyterHub.authenticator_class = "aifnb_hub.auth.FactoryOIDCAuthenticator"
+    a = c.FactoryOIDCAuthenticator
+    a.client_id = oidc.client_id
+    a.client_secret = secret
+    a.authorize_url = oidc.authorize_url
+    a.token_url = oidc.token_url
+    a.userdata_url = oidc.userdata_url
+    a.oauth_callback_url = oidc.callback_url
+    a.scope = list(oidc.scope)
+    a.username_claim = oidc.username_claim
+    # Group membership comes from the provider at each login and each refresh (JupyterHub's
+    # load_groups is not set: with manage_groups the authenticator owns the groups).
+    a.manage_groups = True
+    a.auth_state_groups_key = f"oauth_user.{oidc.groups_claim}"
+    a.strip_group_prefix = oidc.strip_group_prefix
+    a.platform_groups = set(s.groups)
+    a.allowed_groups = set(ROLE_GROUPS) | set(oidc.allowed_groups)
+    a.admin_groups = {"admins"}
+    # Tokens and the bound `sub` live in the encrypted auth state; groups are re-read every
+    # refresh_age seconds, and a user whose groups cannot be confirmed must log in again.
+    a.enable_auth_state = True
+    a.auth_refresh_age = oidc.refresh_age
+    a.auth_refresh_strict = True
+    if not environ.get("JUPYTERHUB_CRYPT_KEY"):
+        c.CryptKeeper.keys = [auth_state_key(s.hub.data_dir)]
 
 
 def apply_roles(c: Config, s: Settings) -> None:
-    c.JupyterHub.load_roles = [
-        {"name": "admin", "groups": ["admins"]},
-        {"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]},
-    ]
+    """The admin role (demo: the admins group; OIDC: admin_groups sets the flag) and the culler's role."""
+    roles = [{"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]}]
+    if s.auth.mode != "oidc":
+        # With OIDC the group exists only after its first member logs in; naming it here would
+        # crash a fresh database, and admin_groups already makes the admins hub admins.
+        roles.insert(0, {"name": "admin", "groups": ["admins"]})
+    c.JupyterHub.load_roles = roles
 
 
 def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config: str = "", site_settings: str = "") -> None:

@@ -7,8 +7,10 @@ hub at start-up with the key's path in the message instead of being silently ign
 from __future__ import annotations
 
 import copy
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from aifnb_spawners.profiles import Profile, ProfileList
@@ -47,30 +49,67 @@ class HubSection(_Section):
 
 class DemoAuth(_Section):
     password: str = Field(min_length=8, description="Shared password of the demo users. NOT FOR PRODUCTION.")
+    allow_non_loopback: bool = Field(
+        False,
+        description="Serve demo mode (one shared password for every demo user) on a hub.bind_url other than "
+        "loopback. NOT FOR PRODUCTION: anyone who can reach the hub and knows the password logs in",
+    )
 
 
 class OidcAuth(_Section):
-    client_id: str
+    client_id: str = Field(description="Client id of the hub at the identity provider")
     client_secret_env: str = Field("AIFNB_OIDC_CLIENT_SECRET", description="Environment variable holding the secret")
-    authorize_url: str
-    token_url: str
-    userdata_url: str
-    callback_url: str
-    scope: tuple[str, ...] = ("openid", "profile", "email", "groups")
-    username_claim: str = "preferred_username"
-    groups_claim: str = "groups"
+    authorize_url: str = Field(description="The provider's authorization endpoint")
+    token_url: str = Field(description="The provider's token endpoint")
+    userdata_url: str = Field(description="The provider's userinfo endpoint; also probed at hub start")
+    callback_url: str = Field(description="https://<hub>/hub/oauth_callback, as registered at the provider")
+    scope: tuple[str, ...] = Field(("openid", "profile", "email", "groups"), description="Scopes the hub asks for")
+    username_claim: str = Field(
+        "preferred_username",
+        description="Claim whose value is the hub (and Unix) user name, used as is: not lower-cased, refused "
+        "unless it is already a valid name and not a system account",
+    )
+    groups_claim: str = Field("groups", description="Claim listing the user's groups")
+    strip_group_prefix: str = Field(
+        "", description="Removed from the start of each group the provider sends; '/' for Keycloak's full group paths"
+    )
+    allowed_groups: tuple[GroupName, ...] = Field(
+        (), description="Groups whose members may log in besides learners, companies, trainers and admins"
+    )
+    refresh_age: int = Field(
+        300,
+        ge=1,
+        le=86400,
+        description="Seconds after which a user's groups are checked again with the provider; a user removed "
+        "from every allowed group loses their browser session and API tokens at their next request after it",
+    )
 
 
 class AuthSection(_Section):
-    mode: Literal["demo", "oidc"]
-    demo: DemoAuth | None = None
-    oidc: OidcAuth | None = None
+    mode: Literal["demo", "oidc"] | None = Field(
+        None,
+        description="How people log in: oidc (the centre's identity provider) or demo (one shared password, "
+        "loopback only). No default: the hub does not start until a site file says which",
+    )
+    demo: DemoAuth | None = Field(None, description="Settings of mode demo")
+    oidc: OidcAuth | None = Field(None, description="Settings of mode oidc")
 
     @model_validator(mode="after")
     def _mode_configured(self) -> AuthSection:
-        if getattr(self, self.mode) is None:
+        if self.mode is not None and getattr(self, self.mode) is None:
             raise ValueError(f"auth.mode is {self.mode!r} but the auth.{self.mode} section is missing")
         return self
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url``'s host is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Group(_Section):
@@ -117,7 +156,7 @@ class DashboardsSection(_Section):
 
 class Settings(_Section):
     hub: HubSection = HubSection()
-    auth: AuthSection
+    auth: AuthSection = Field(AuthSection(), description="Login: see AuthSection; auth.mode has no default")
     groups: dict[GroupName, Group]
     profiles: tuple[Profile, ...]
     culling: CullingSection = CullingSection()
@@ -134,6 +173,17 @@ class Settings(_Section):
             unknown = sorted(set(profile.groups) - set(self.groups))
             if unknown:
                 raise ValueError(f"profiles.{profile.slug}.groups: unknown group(s) {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _demo_only_on_loopback(self) -> Settings:
+        demo = self.auth.demo
+        if self.auth.mode == "demo" and demo and not demo.allow_non_loopback and not is_loopback_url(self.hub.bind_url):
+            raise ValueError(
+                f"auth.mode: demo (one shared password) is served only on a loopback hub.bind_url (127.0.0.1, ::1, "
+                f"localhost), not {self.hub.bind_url}; use auth.mode: oidc, or accept the risk with "
+                "auth.demo.allow_non_loopback: true"
+            )
         return self
 
     @property

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from aifnb_hub.settings import DEFAULT_SETTINGS, SettingsError, load_settings
 
 
@@ -15,11 +14,53 @@ def write(tmp_path, data) -> str:
 
 
 def test_shipped_settings_load():
-    """The embedded default validates: four role groups, three profiles, demo auth."""
+    """The embedded default validates: four role groups, three profiles, and no login chosen."""
     settings = load_settings()
     assert set(settings.groups) >= {"learners", "companies", "trainers", "admins"}
     assert [p.slug for p in settings.profiles] == ["cpu-course", "gpu-sandbox", "gpu-training"]
+    assert settings.auth.mode is None and settings.auth.demo is None
+
+
+def test_demo_site_file_sets_demo_login():
+    """hub/demo.yaml (the demo script's site file) chooses demo login on the default loopback URL."""
+    settings = load_settings(DEFAULT_SETTINGS.with_name("demo.yaml"))
+    assert settings.auth.mode == "demo" and settings.hub.bind_url == "http://127.0.0.1:8000"
+
+
+DEMO = {"mode": "demo", "demo": {"password": "long-enough"}}
+
+
+@pytest.mark.parametrize(
+    "bind_url",
+    ["http://127.0.0.1:8000", "http://127.9.0.3:8000", "http://[::1]:8000", "http://localhost:8000"],
+    ids=["127.0.0.1", "127/8", "ipv6", "localhost"],
+)
+def test_demo_login_starts_on_loopback(tmp_path, bind_url):
+    """Demo login is accepted on every loopback bind_url."""
+    settings = load_settings(write(tmp_path, {"hub": {"bind_url": bind_url}, "auth": DEMO}))
     assert settings.auth.mode == "demo"
+
+
+@pytest.mark.parametrize(
+    "bind_url",
+    ["http://0.0.0.0:8000", "https://notebooks.factory.example", "http://10.1.2.3:8000", "http://:8000"],
+    ids=["all-interfaces", "public-name", "private-ip", "no-host"],
+)
+def test_demo_login_elsewhere_needs_the_acknowledgement(tmp_path, bind_url):
+    """Demo login on a non-loopback bind_url is refused, naming the key that accepts the risk."""
+    with pytest.raises(SettingsError, match=r"auth\.demo\.allow_non_loopback"):
+        load_settings(write(tmp_path, {"hub": {"bind_url": bind_url}, "auth": DEMO}))
+    acknowledged = {**DEMO, "demo": {**DEMO["demo"], "allow_non_loopback": True}}
+    assert load_settings(write(tmp_path, {"hub": {"bind_url": bind_url}, "auth": acknowledged})).auth.mode == "demo"
+
+
+def test_oidc_group_settings_are_checked(tmp_path):
+    """Extra allowed groups must be group names; refresh_age must be positive."""
+    oidc = {"client_id": "hub", "authorize_url": "a", "token_url": "t", "userdata_url": "u", "callback_url": "c"}
+    with pytest.raises(SettingsError, match=r"auth\.oidc\.allowed_groups\.0"):
+        load_settings(write(tmp_path, {"auth": {"mode": "oidc", "oidc": {**oidc, "allowed_groups": ["/Bad"]}}}))
+    with pytest.raises(SettingsError, match=r"auth\.oidc\.refresh_age"):
+        load_settings(write(tmp_path, {"auth": {"mode": "oidc", "oidc": {**oidc, "refresh_age": 0}}}))
 
 
 def test_misspelt_key_is_named_with_its_path(tmp_path):
