@@ -14,7 +14,7 @@ from aifnb_hub.catalogue import load_catalogue
 from aifnb_hub.content import publish_content, trust_config
 from aifnb_hub.dashboards.config import apply_dashboards
 from aifnb_hub.settings import load_settings
-from aifnb_spawners.spawner import FactorySlurmSpawner  # noqa: F401  (also installs the port-only job callback)
+from aifnb_spawners.spawner import replaced_settings  # (importing it also installs the port-only job callback)
 
 c = get_config()  # noqa: F821  (provided by JupyterHub)
 # JupyterHub stops each managed service (idle culler, dashboards) with SIGINT and waits 30 s
@@ -39,3 +39,7 @@ apply.apply_roles(c, settings)
 apply.apply_spawner(c, settings, content_repo, content_git_config, site_settings)
 apply.apply_culler(c, settings)
 apply_dashboards(c, settings)
+
+# batchspawner settings the spawner does not read stop the hub here, naming what replaces them.
+if problems := replaced_settings(c):
+    raise ValueError("; ".join(problems))

@@ -15,6 +15,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from traitlets import Float
+from traitlets.config import SingletonConfigurable
+
 from .accounts import AccountPolicy
 from .validate import DIGITS, matches
 
@@ -153,18 +156,25 @@ class AvailabilityCache:
 
 
 class SqueueBatcher:
-    """One ``squeue`` call for all the jobs asked about at about the same time.
+    """One ``squeue`` call per tick for every job the hub watches, whatever the number of users.
 
-    Every spawner polls its job (every half second while starting, every poll_interval after);
-    with many users that is many squeue processes and RPCs to slurmctld. Requests that arrive
-    within ``window`` seconds share one ``squeue -j ID,ID,...`` call.
+    Every spawner polls its own job (every half second while starting, every ``poll_interval``
+    after). Answers come from one ``squeue -j ID,ID,...`` over all watched jobs, run at most once
+    per ``tick`` seconds: with 500 sessions the controller sees one RPC per tick, not 500. A job
+    asked about for the first time joins the next call; a job Slurm no longer lists stops being
+    watched.
     """
 
     FORMAT = "%i %T %r %S %B"  # job id, state, pending reason, expected start, host (last)
 
-    def __init__(self, window: float = 0.05, timeout: float = 30.0):
-        self.window = window
+    def __init__(self, tick: float = 1.0, timeout: float = 30.0):
+        self.tick = tick
         self.timeout = timeout
+        self.calls = 0
+        self._watched: set[str] = set()
+        self._snapshot: dict[str, str] = {}
+        self._asked: frozenset[str] = frozenset()
+        self._stamp = float("-inf")
         self._waiting: dict[str, list[asyncio.Future]] = {}
         self._flush: asyncio.Task | None = None
 
@@ -173,6 +183,8 @@ class SqueueBatcher:
 
         Raises SlurmCommandError when squeue itself fails (then the state is unknown).
         """
+        if job_id in self._asked and time.monotonic() - self._stamp < self.tick:
+            return self._snapshot.get(job_id, "")
         future = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(job_id, []).append(future)
         if self._flush is None or self._flush.done():
@@ -182,12 +194,15 @@ class SqueueBatcher:
     async def _run(self) -> None:
         # Loops until nobody waits: requests that arrive while squeue runs get the next call.
         while self._waiting:
-            await asyncio.sleep(self.window)
+            await asyncio.sleep(max(0.02, self._stamp + self.tick - time.monotonic()))
             waiting, self._waiting = self._waiting, {}
+            asked = sorted(self._watched | set(waiting), key=lambda i: (len(i), i))
+            self.calls += 1
             try:
-                out = await run_slurm(["squeue", "-h", "-j", ",".join(waiting), "-o", self.FORMAT], timeout=self.timeout)
+                out = await run_slurm(["squeue", "-h", "-j", ",".join(asked), "-o", self.FORMAT], timeout=self.timeout)
             except SlurmCommandError as exc:
                 if "Invalid job id" not in exc.stderr:
+                    self._stamp = time.monotonic()
                     for futures in waiting.values():
                         for future in futures:
                             if not future.done():
@@ -198,7 +213,26 @@ class SqueueBatcher:
             for line in out.splitlines():
                 job_id, _, rest = line.strip().partition(" ")
                 found[job_id] = rest
+            self._snapshot, self._asked, self._stamp = found, frozenset(asked), time.monotonic()
+            self._watched = set(found)
             for job_id, futures in waiting.items():
                 for future in futures:
                     if not future.done():
                         future.set_result(found.get(job_id, ""))
+
+
+class SlurmClient(SingletonConfigurable):
+    """The hub's one line to Slurm's controller: the batched ``squeue`` and the cached ``sinfo``.
+
+    One per hub process (``SlurmClient.instance(config=...)``), configured once with
+    ``c.SlurmClient.*``; spawners share it instead of each reconfiguring module-level objects.
+    """
+
+    squeue_tick = Float(1.0, help="Seconds between squeue calls; all watched session jobs share each call.").tag(config=True)
+    sinfo_ttl = Float(30.0, help="Seconds a partition-availability reading (sinfo) is reused by the spawn form.").tag(config=True)
+    timeout = Float(30.0, help="Seconds squeue or sinfo may take before Slurm is treated as unavailable.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.squeue = SqueueBatcher(tick=self.squeue_tick, timeout=self.timeout)
+        self.availability = AvailabilityCache(ttl=self.sinfo_ttl, timeout=self.timeout)

@@ -11,6 +11,13 @@ What changes against batchspawner 1.3.0, and why:
 * a job that ends before its server reports a port fails the spawn at once with the tail of the
   job's log (batchspawner waits for ``start_timeout``);
 * progress shows Slurm's state, pending reason and expected start time;
+* all sessions share one ``squeue`` call per tick (:class:`~aifnb_spawners.slurm.SlurmClient`),
+  so the hub polls every 5 s and a session killed with ``scancel`` is marked stopped within
+  seconds (JupyterHub's 30 s ``poll_interval`` left it "running" for ~25 s);
+* ``stop`` retries ``scancel`` until Slurm confirms the job is gone (batchspawner sends one and
+  forgets the job after 10 s, leaving an orphan when it was lost);
+* batchspawner settings it does not read (``req_partition``, ``batch_script``, ``exec_prefix``...)
+  stop the hub naming what replaces them (:data:`REPLACED_SETTINGS`) instead of being ignored;
 * only people's accounts run jobs: a hub user named ``root``, ``slurm`` or ``nobody`` (or any
   uid outside ``min_uid``-``max_uid``) is refused with a 403 before anything reaches Slurm
   (batchspawner runs ``sudo -u NAME`` for whatever name the hub has).
@@ -32,13 +39,51 @@ from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 from . import callback  # noqa: F401  (installs the port-only job callback)
 from .accounts import DENIED_USERS, AccountError, AccountPolicy, login_defs_uid_range
 from .profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
-from .slurm import AvailabilityCache, SlurmCommandError, SqueueBatcher, run_as_prefix, run_slurm
+from .slurm import SlurmClient, SlurmCommandError, run_as_prefix, run_slurm
 from .usage_log import record_session_event
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-_availability = AvailabilityCache()
-_squeue = SqueueBatcher()
+#: batchspawner settings this spawner does not read, and what replaces each: set one and the hub
+#: stops at start-up naming the replacement, instead of ignoring it silently.
+REPLACED_SETTINGS = {
+    "req_partition": "the profile's partition (profiles[].partition)",
+    "req_queue": "the profile's partition (profiles[].partition)",
+    "req_memory": "the profile's memory (profiles[].memory)",
+    "req_nprocs": "the profile's cpus (profiles[].cpus, limits.cpus)",
+    "req_ngpus": "the profile's gpus (profiles[].gpus, limits.gpus)",
+    "req_gres": "the profile's gpus and gpu_type (profiles[].gpus, profiles[].gpu_type)",
+    "req_runtime": "the profile's walltime (profiles[].walltime, limits.walltime_max)",
+    "req_account": "the profile's account (profiles[].account)",
+    "req_qos": "the profile's qos (profiles[].qos)",
+    "req_reservation": "the profile's reservation (profiles[].reservation)",
+    "req_cluster": "one hub per cluster (sbatch's default cluster)",
+    "req_host": "hub.hub_connect_ip (where jobs reach the hub)",
+    "req_options": "profile fields (free-form sbatch options are not accepted)",
+    "req_keepvars_extra": "Spawner.environment (what the job receives)",
+    "batch_script": "FactorySlurmSpawner.batch_script_template (a template file)",
+    "batch_submit_cmd": "argv-only Slurm commands (aifnb_spawners.slurm)",
+    "batch_query_cmd": "argv-only Slurm commands (aifnb_spawners.slurm)",
+    "batch_cancel_cmd": "argv-only Slurm commands (aifnb_spawners.slurm)",
+    "exec_prefix": "runuser as root, sudo otherwise (aifnb_spawners.slurm.run_as_prefix)",
+    "batchspawner_singleuser_cmd": "FactorySlurmSpawner.python_prefix (its bin/ holds the commands)",
+    "state_exechost_re": "the node squeue reports (aifnb_spawners.slurm.SqueueBatcher)",
+    "state_exechost_exp": "the node squeue reports (aifnb_spawners.slurm.SqueueBatcher)",
+    "state_unknown_re": "Slurm's transient errors (aifnb_spawners.slurm.SlurmCommandError.transient)",
+    "cmd": "FactorySlurmSpawner.python_prefix (jupyterhub-singleuser from its bin/)",
+    "availability_ttl": "SlurmClient.sinfo_ttl",
+}
+_SECTIONS = ("FactorySlurmSpawner", "SlurmSpawner", "BatchSpawnerRegexStates", "BatchSpawnerBase", "Spawner")
+
+
+def replaced_settings(config) -> list[str]:
+    """Messages for each setting in ``config`` (a traitlets Config) that this spawner replaces."""
+    return [
+        f"{section}.{name} is not used by FactorySlurmSpawner; set {instead} instead"
+        for section in _SECTIONS
+        for name, instead in REPLACED_SETTINGS.items()
+        if f"{section}.{name}" in config
+    ]
 
 
 class FactorySlurmSpawner(batchspawner.SlurmSpawner):
@@ -103,10 +148,33 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         help="Lines of the job's log shown to the user when the job ends before the server is up.",
     ).tag(config=True)
 
-    availability_ttl = Float(
-        30.0,
-        help="Seconds a partition-availability reading (sinfo) is reused by the spawn form.",
+    cancel_attempts = Integer(
+        3,
+        help="scancel attempts, each followed by up to cancel_confirm_timeout seconds of waiting for "
+        "Slurm to confirm the job is gone, before the stop is logged as an error with the job id.",
     ).tag(config=True)
+
+    cancel_confirm_timeout = Float(
+        10.0,
+        help="Seconds to wait after each scancel for squeue to stop listing the job as running.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        problems = replaced_settings(self.config)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @default("poll_interval")
+    def _poll_interval_default(self) -> int:
+        # JupyterHub's 30 s left a session killed by scancel marked running for ~25 s; polls cost
+        # little here, since all sessions share one squeue call per SlurmClient.squeue_tick.
+        return 5
+
+    @property
+    def slurm(self) -> SlurmClient:
+        """The hub's shared Slurm client (batched squeue, cached sinfo)."""
+        return SlurmClient.instance(config=self.config)
 
     min_uid = Integer(
         help="Lowest uid whose owner may run session jobs; default UID_MIN from /etc/login.defs.",
@@ -164,9 +232,8 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         allowed = [p for p in self.profile_list if p.allowed_for(self.user_groups)]
         if not allowed:
             return "<p>No session profile is available to your groups. Please contact the Factory's admins.</p>"
-        _availability.ttl = self.availability_ttl
         template = self._jinja().get_template("options_form.html.j2")
-        return template.render(profiles=allowed, availability=await _availability.get())
+        return template.render(profiles=allowed, availability=await self.slurm.availability.get())
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
         """Keep the chosen profile and that profile's own fields; check them at once."""
@@ -275,9 +342,8 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         if not self.job_id:
             self.job_status = ""
             return JobStatus.NOTFOUND
-        _squeue.timeout = self.slurm_timeout
         try:
-            out = await _squeue.status(self.job_id)
+            out = await self.slurm.squeue.status(self.job_id)
         except SlurmCommandError as exc:
             # Slurm's trouble, not the job's: keep the server (batchspawner #315).
             self.log.warning("squeue failed for job %s, treating its state as unknown: %s", self.job_id, exc)
@@ -297,6 +363,32 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             await run_slurm(self._as_user("scancel", self.job_id), env=self.get_env(), timeout=self.slurm_timeout)
         except SlurmCommandError as exc:
             self.log.error("scancel %s failed: %s", self.job_id, exc)
+
+    async def stop(self, now: bool = False) -> None:
+        # Replaces batchspawner's: it sends one scancel, waits 10 s and then forgets the job
+        # whatever Slurm says, so a lost scancel left an orphan job holding its node or GPUs.
+        if not self.job_id:
+            return
+        attempts = 1 if now else self.cancel_attempts
+        for attempt in range(1, attempts + 1):
+            await self.cancel_batch_job()
+            if now or await self._cancel_confirmed():
+                return
+            self.log.warning("Session job %s still listed after scancel attempt %d of %d", self.job_id, attempt, attempts)
+        self.log.error(
+            "Session job %s of %s did not end after %d scancel attempts; cancel it by hand (scancel %s)",
+            self.job_id, self._log_name, attempts, self.job_id,
+        )
+
+    async def _cancel_confirmed(self) -> bool:
+        """Whether squeue stops listing the job as live within cancel_confirm_timeout."""
+        deadline = asyncio.get_running_loop().time() + self.cancel_confirm_timeout
+        while asyncio.get_running_loop().time() < deadline:
+            status = await self.query_job_status()
+            if status == JobStatus.NOTFOUND or self.job_status.startswith(("COMPLETING", "CANCELLED")):
+                return True
+            await asyncio.sleep(self.startup_poll_interval)
+        return False
 
     def state_gethost(self) -> str:
         return self.job_status.split()[-1]

@@ -13,6 +13,7 @@ from jupyterhub.objects import Hub
 
 from aifnb_hub.settings import load_settings
 from aifnb_spawners import spawner as spawner_module
+from aifnb_spawners.slurm import SlurmClient
 from aifnb_spawners.spawner import FactorySlurmSpawner
 
 PROFILES = [p.model_dump(mode="json", exclude_none=True) for p in load_settings().profiles]
@@ -36,6 +37,14 @@ class _AnyAccount:
 
     def check(self, name: str) -> None:
         return None
+
+
+@pytest.fixture(autouse=True)
+def fresh_slurm_client():
+    """Each test gets its own SlurmClient (the hub's shared squeue/sinfo), as a new hub would."""
+    SlurmClient.clear_instance()
+    yield
+    SlurmClient.clear_instance()
 
 
 @pytest.fixture(autouse=True)

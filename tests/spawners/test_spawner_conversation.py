@@ -8,6 +8,8 @@ import pytest
 from batchspawner.batchspawner import JobStatus
 from jupyterhub.spawner import SpawnException
 
+from aifnb_spawners.slurm import SlurmClient
+from aifnb_spawners.spawner import replaced_settings
 from tests.spawners.conftest import make_spawner
 
 TIMED_OUT = {"rc": 1, "err": "slurm_load_jobs error: Socket timed out on send/recv operation"}
@@ -58,9 +60,10 @@ async def test_transient_squeue_error_keeps_the_server(scripted_slurm, tmp_path)
 
 
 async def test_squeue_that_hangs_is_bounded_and_unknown(scripted_slurm, tmp_path):
-    """A squeue that does not answer within slurm_timeout is killed and read as UNKNOWN."""
+    """A squeue that does not answer within SlurmClient.timeout is killed and read as UNKNOWN."""
     scripted_slurm.answers(squeue=[{"sleep": 5, "out": "78 RUNNING None N/A n1"}])
-    spawner = spawner_for(scripted_slurm, tmp_path, slurm_timeout=0.5)
+    SlurmClient.instance(timeout=0.5)
+    spawner = spawner_for(scripted_slurm, tmp_path)
     spawner.job_id = "78"
     assert await asyncio.wait_for(spawner.query_job_status(), 3) == JobStatus.UNKNOWN
 
@@ -153,3 +156,51 @@ async def test_status_asked_while_squeue_runs_gets_the_next_call(scripted_slurm,
     await asyncio.sleep(0.25)  # the first squeue call is running now
     late = await asyncio.wait_for(second.query_job_status(), 5)
     assert (await asyncio.wait_for(early, 5), late) == (JobStatus.RUNNING, JobStatus.PENDING)
+
+
+async def test_stop_retries_scancel_until_slurm_confirms(scripted_slurm, tmp_path):
+    """A lost scancel is sent again; the stop ends only when squeue no longer lists the job."""
+    scripted_slurm.answers(
+        scancel=[{"rc": 1, "err": "scancel: error: Socket timed out"}, {"out": ""}],
+        squeue=[{"out": "82 RUNNING None N/A n1"}, {"out": "82 RUNNING None N/A n1"}, {"out": ""}],
+    )
+    SlurmClient.instance(squeue_tick=0.05)
+    spawner = spawner_for(scripted_slurm, tmp_path, cancel_confirm_timeout=0.2)
+    spawner.job_id = "82"
+    await asyncio.wait_for(spawner.stop(), 5)
+    assert len([c for c in scripted_slurm.calls() if c.endswith("/scancel 82")]) == 2
+
+
+async def test_one_squeue_per_tick_whatever_the_number_of_pollers(scripted_slurm, tmp_path):
+    """Fifty spawners polling for a second cost about one squeue call per tick, not one each."""
+    ids = [str(300 + i) for i in range(50)]
+    scripted_slurm.answers(squeue=[{"out": "\n".join(f"{i} RUNNING None N/A n1" for i in ids)}])
+    client = SlurmClient.instance(squeue_tick=0.25)
+    spawners = []
+    for job_id in ids:
+        spawner = spawner_for(scripted_slurm, tmp_path)
+        spawner.job_id = job_id
+        spawners.append(spawner)
+
+    async def poll_for_a_second(spawner):
+        for _ in range(10):
+            assert await spawner.query_job_status() == JobStatus.RUNNING
+            await asyncio.sleep(0.1)
+
+    await asyncio.gather(*(poll_for_a_second(s) for s in spawners))
+    assert 1 <= client.squeue.calls <= 7, client.squeue.calls  # ~1 s / 0.25 s tick, + the first
+
+
+def test_replaced_batchspawner_settings_are_named():
+    """req_partition and batch_script set in the config stop the spawner, naming the profile field."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.FactorySlurmSpawner.req_partition = "x"
+    config.SlurmSpawner.batch_script = "#!/bin/sh"
+    problems = replaced_settings(config)
+    assert any("req_partition" in p and "profiles[].partition" in p for p in problems), problems
+    assert any("batch_script" in p and "batch_script_template" in p for p in problems), problems
+    with pytest.raises(ValueError, match=r"profiles\[\]\.partition"):
+        make_spawner(config=config)
+    assert replaced_settings(Config()) == []
