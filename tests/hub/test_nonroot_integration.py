@@ -37,6 +37,28 @@ def for_account(rule: str, account: str) -> str:
     return re.sub(r"^jupyterhub ", f"{account} ", rule, flags=re.M)
 
 
+def install_rule(rule: str) -> None:
+    """Write the rule for the hub's account to /etc/sudoers.d once visudo accepts it."""
+    staged = SUDOERS.with_name(f".{HUB_ACCOUNT}")  # sudo ignores names with a dot until the rename
+    staged.write_text(for_account(rule, HUB_ACCOUNT))
+    staged.chmod(0o440)
+    subprocess.run(["visudo", "-cf", str(staged)], check=True, capture_output=True)
+    staged.rename(SUDOERS)
+
+
+def run_session(session) -> None:
+    """Start a cpu-course session, open JupyterLab through the proxy, stop it: no job is left."""
+    learner = session.username
+    response = session.start({"profile": "cpu-course"})
+    assert response.status_code in (201, 202), response.text
+    session.wait_ready()
+    assert len(session_jobs(learner)) == 1, "the session is not a Slurm job of the learner"
+    lab = session.client.get(f"/user/{learner}/lab", headers=session.api.headers)
+    assert lab.status_code == 200 and "JupyterLab" in lab.text, lab.text[:300]
+    session.stop()
+    assert session_jobs(learner) == []
+
+
 def uid_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"^Uid:\s+([0-9]+)", status, re.M).group(1))
@@ -54,11 +76,7 @@ def hub_account(unix_users):
              "--shell", "/usr/sbin/nologin", HUB_ACCOUNT],
             check=True,
         )
-    staged = SUDOERS.with_name(f".{HUB_ACCOUNT}")  # sudo ignores names with a dot until the rename
-    staged.write_text(for_account(readme_sudoers()[0], HUB_ACCOUNT))
-    staged.chmod(0o440)
-    subprocess.run(["visudo", "-cf", str(staged)], check=True, capture_output=True)
-    staged.rename(SUDOERS)
+    install_rule(readme_sudoers()[0])
     yield HUB_ACCOUNT
     SUDOERS.unlink(missing_ok=True)
 
@@ -101,14 +119,7 @@ def test_nonroot_hub_runs_a_learner_session_through_sudo(nonroot_hub, unix_users
     assert uid_of(hub.proc.pid) == account.pw_uid
     learner = unix_users["learners"]
     with hub.login(learner) as session:
-        response = session.start({"profile": "cpu-course"})
-        assert response.status_code in (201, 202), response.text
-        session.wait_ready()
-        assert len(session_jobs(learner)) == 1, "the session is not a Slurm job of the learner"
-        lab = session.client.get(f"/user/{learner}/lab", headers=session.api.headers)
-        assert lab.status_code == 200 and "JupyterLab" in lab.text, lab.text[:300]
-        session.stop()
-        assert session_jobs(learner) == []
+        run_session(session)
 
     state = hub.workdir / "state"
     assert (state / "hub" / "jupyterhub-proxy.pid").is_file()
@@ -117,3 +128,13 @@ def test_nonroot_hub_runs_a_learner_session_through_sudo(nonroot_hub, unix_users
     assert foreign == [], f"files in the hub's state not owned by {hub_account}: {foreign[:5]}"
     events = [json.loads(line) for line in (state / "usage" / "sessions.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events if e["user"] == learner] == ["start", "stop"], events
+
+
+def test_nonroot_hub_runs_a_session_with_the_narrowed_rule(nonroot_hub, unix_users):
+    """The README's narrowed sudoers rule (exact arguments, no tail) still starts and stops a session."""
+    install_rule(readme_sudoers()[1])
+    try:
+        with nonroot_hub.login(unix_users["learners"]) as session:
+            run_session(session)
+    finally:
+        install_rule(readme_sudoers()[0])
