@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                         served, refused = viewers_before_cap(hub, args.cap)
                         figures.update(cap=args.cap, served=served, refused=refused)
                 finally:
-                    hub.stop()
+                    hub.stop()  # raises if any process of the hub (Voila, kernels) is left
+                    if hub.stop_seconds is not None:
+                        print(f"hub stopped in {hub.stop_seconds:.2f} s after SIGTERM, no process left", flush=True)
             browser.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -48,6 +48,13 @@ def spawn_once(hub: Hub, user: str) -> float:
     return elapsed
 
 
+def stop(hub: Hub) -> None:
+    """Stop the hub; the run fails (Hub.stop raises) if any process it started is still there."""
+    hub.stop()
+    if hub.stop_seconds is not None:
+        print(f"hub stopped in {hub.stop_seconds:.2f} s after SIGTERM, no process left", flush=True)
+
+
 def run_variant(config: Path, users: dict[str, str], rounds: int) -> list[float]:
     workdir = Path(tempfile.mkdtemp(prefix="aifnb-bench-", dir="/var/tmp"))
     workdir.chmod(0o755)
@@ -56,7 +63,7 @@ def run_variant(config: Path, users: dict[str, str], rounds: int) -> list[float]
         spawn_once(hub, users["learners"])  # warm-up: first import of the server's packages
         return [spawn_once(hub, users["learners"]) for _ in range(rounds)]
     finally:
-        hub.stop()
+        stop(hub)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -86,7 +93,7 @@ def run_concurrent(count: int) -> list[float]:
             session.__exit__()
         return times
     finally:
-        hub.stop()
+        stop(hub)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
