@@ -73,12 +73,31 @@ def name_refusal(name: str, policy: AccountPolicy) -> str | None:
     return None
 
 
+def error_page(status: int, title: str, message: str) -> web.HTTPError:
+    """An error JupyterHub renders as its page (title, then message) that tornado does not log again.
+
+    Tornado logs an HTTPError's log_message with the request's URL, which for the OAuth callback
+    holds the code and state; the message goes in ``jupyterhub_message`` instead, and the caller
+    logs one line of its own.
+    """
+    error = web.HTTPError(status, reason=title)
+    error.jupyterhub_message = message
+    return error
+
+
 def _without_query(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(query="", fragment=""))
 
 
 def _one_line(text: str, limit: int = 300) -> str:
     return " ".join(text.split())[:limit]
+
+
+class ProviderError(HTTPClientError):
+    """A request to the provider that failed: HTTP code (599: no answer), method, URL and answer, one line."""
+
+    def __init__(self, code: int, method: str, url: str, detail: str, response=None):
+        super().__init__(code, f"{method} {url}: {detail}", response)
 
 
 class FactoryOIDCAuthenticator(GenericOAuthenticator):
@@ -122,17 +141,15 @@ class FactoryOIDCAuthenticator(GenericOAuthenticator):
             self.log.info(f"OIDC provider at {url} answers (HTTP {response.code} without a token)")
 
     async def fetch(self, req, label="fetching", parse_json=True, **kwargs):
-        """oauthenticator's fetch, logging a failure as one line and a connection error as HTTP 599."""
+        """oauthenticator's fetch without its multi-line log: failures raise :class:`ProviderError`."""
         url = _without_query(req.url)
         try:
             response = await self.http_client.fetch(req, **kwargs)
         except HTTPClientError as exc:
             body = exc.response.body.decode("utf8", "replace") if exc.response and exc.response.body else str(exc)
-            self.log.warning(f"OIDC provider: {req.method} {url} answered {exc.code}: {_one_line(body)}")
-            raise
+            raise ProviderError(exc.code, req.method, url, _one_line(body), exc.response) from None
         except OSError as exc:
-            self.log.warning(f"OIDC provider: {req.method} {url} did not answer: {_one_line(str(exc))}")
-            raise HTTPClientError(599, f"{url} did not answer: {exc}") from None
+            raise ProviderError(599, req.method, url, f"did not answer ({_one_line(str(exc))})") from None
         if not parse_json:
             return response
         return json.loads(response.body.decode("utf8", "replace")) if response.body else None
@@ -157,7 +174,7 @@ class FactoryOIDCAuthenticator(GenericOAuthenticator):
             if existing is not None and same_user:
                 # The user is known and was removed from every allowed group: end what they hold.
                 self._revoke(existing)
-            raise web.HTTPError(403, f"{refusal[0].upper()}{refusal[1:]}.", reason="Login refused")
+            raise error_page(403, "Login refused", f"{refusal[0].upper()}{refusal[1:]}.")
         return auth_model
 
     async def refresh_user(self, user, handler=None, **kwargs):
@@ -199,7 +216,10 @@ class FactoryOIDCAuthenticator(GenericOAuthenticator):
                 ), False
         if not self._in_allowed_group(auth_model):
             allowed = ", ".join(sorted(self.allowed_groups))
-            return f"{name!r} is not a member of a group allowed on this platform ({allowed})", True
+            return (
+                f"{name!r} is not a member of a group allowed on this platform ({allowed}); "
+                "ask the centre's administrators to add you to one"
+            ), True
         return None, True
 
     def _revoke(self, user) -> None:
@@ -218,8 +238,8 @@ class FactoryOIDCAuthenticator(GenericOAuthenticator):
             cause = "the provider refused the hub's client credentials"
         else:
             cause = f"the provider answered HTTP {exc.code}"
-        self.log.error(f"OIDC login failed: {cause} (check auth.oidc and the client secret); {_one_line(str(exc))}")
-        return web.HTTPError(502, PROVIDER_FAILED.format(cause=cause), reason="Login failed")
+        self.log.error(f"OIDC login failed: {cause} ({exc}); check auth.oidc and the client secret")
+        return error_page(502, "Login failed", PROVIDER_FAILED.format(cause=cause))
 
 
 class DemoAuthenticator(SharedPasswordAuthenticator):

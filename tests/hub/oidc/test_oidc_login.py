@@ -170,8 +170,10 @@ def test_wrong_client_secret_is_a_clear_page_and_one_log_line(browser, wrong_sec
     assert status == 502 and page.inner_text("h1") == "502 : Login failed"
     assert "refused the hub's client credentials" in text and "Traceback" not in text
     log = wrong_secret_hub.log()
-    assert len(re.findall(r"OIDC login failed: the provider refused the hub's client credentials", log)) == 1
+    (line,) = [line for line in log.splitlines() if "OIDC login failed" in line]
+    assert "refused the hub's client credentials" in line and "/token" in line and "invalid_client" in line
     assert "Traceback" not in log
+    assert not re.search(r"[?&]code=(?!\[secret\])", log), "the OAuth code reached the log"
     context.close()
 
 
