@@ -150,8 +150,22 @@ class DashboardsSection(_Section):
     connect_timeout: int = Field(60, ge=5, description="Seconds a rendered page has to connect to its kernel before it is shut down")
     idle_timeout: int = Field(900, ge=60, description="Voilà culls kernels idle this long (s), a backstop to leave_grace")
     preheat: int = Field(1, ge=0, le=8, description="Pre-rendered kernels kept ready per dashboard (Voilà preheat); 0: off")
-    kernel_user: str = Field("nobody", description="Unix user dashboard kernels run as when the service runs as root")
+    max_kernels_per_user: int = Field(2, ge=1, description="Viewer kernels one user may hold at once, all dashboards together")
+    max_kernels_total: int = Field(32, ge=1, description="Viewer kernels of all dashboards together (memory of the service host)")
+    max_body_mib: int = Field(8, ge=1, le=64, description="Largest request body (MiB) the service reads; bigger ones are refused unread")
+    kernel_uids: tuple[int, int] = Field(
+        (64000, 64999),
+        description="First and last uid of the pool dashboard kernels run as, one uid per running dashboard "
+        "(uids with an account in the passwd database are skipped); the service must run as root",
+    )
     defaults: tuple[DefaultDashboard, ...] = Field((), description="Catalogue notebooks published at start by the platform")
+
+    @model_validator(mode="after")
+    def _uid_pool(self) -> DashboardsSection:
+        first, last = self.kernel_uids
+        if not 1000 <= first <= last < 2**31:
+            raise ValueError(f"dashboards.kernel_uids: [{first}, {last}] must be a range of uids from 1000 up")
+        return self
 
 
 class Settings(_Section):

@@ -20,12 +20,16 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from ..catalogue import Catalogue, CatalogueError, Entry, Sector, Service, load_catalogue
 from ..settings import DashboardsSection
 from .runners import Runners, RunnerError
-from .store import Dashboard, DashboardStore, StoreError, slugify
-from .viewers import Viewers
+from .store import Dashboard, DashboardStore, StoreError, is_admin, slugify
+from .viewers import Caps, Viewers
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 log = logging.getLogger("aifnb.dashboards")
 PLATFORM_AUTHOR = "AI Factory"
+
+
+class NotOwnerError(Exception):
+    """A publisher tried to replace or unpublish a dashboard that is not theirs; the message says whose."""
 
 
 class DashboardsApp:
@@ -38,7 +42,8 @@ class DashboardsApp:
         self.api_token = api_token
         self.store = DashboardStore(options.store_dir)
         self.runners = Runners(options, prefix)
-        self.viewers = Viewers(options.max_kernels, options.leave_grace, options.connect_timeout)
+        caps = Caps(dashboard=options.max_kernels, user=options.max_kernels_per_user, total=options.max_kernels_total)
+        self.viewers = Viewers(caps, options.leave_grace, options.connect_timeout)
         self.catalogue = self._catalogue()
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
         self._groups: tuple[float, set[str]] = (0.0, set())
@@ -61,9 +66,23 @@ class DashboardsApp:
             self._groups = (time.monotonic(), groups)
         return groups
 
+    def may_change(self, user: dict, slug: str) -> Dashboard | None:
+        """The dashboard at ``slug`` if ``user`` may replace or unpublish it (None: the slug is free).
+
+        Its owner and admins may; a publisher who can see it is told who owns it; one who cannot
+        see it learns only that the slug is taken.
+        """
+        current = self.store.get(slug)
+        if current is None or is_admin(user) or current.owner == user["name"]:
+            return current
+        if not current.visible_to(user):
+            raise NotOwnerError(f"the slug {slug} is taken by a dashboard not shared with you; choose another slug")
+        owner = "the platform" if current.owner == PLATFORM_AUTHOR else current.owner
+        raise NotOwnerError(f"{slug} belongs to {owner}: only {owner} or an admin may replace or unpublish it")
+
     async def publish(
         self,
-        author: str,
+        user: dict,
         notebook: bytes,
         *,
         title: str,
@@ -75,7 +94,8 @@ class DashboardsApp:
         source: str = "",
         thumbnail: bytes | None = None,
     ) -> Dashboard:
-        """Check a publish request (publisher rights are checked by the caller) and store it."""
+        """Check a publish request (the publish scope is checked by the caller) and store it; a
+        replacement keeps its owner."""
         unknown = sorted(set(groups) - await self.hub_groups())
         if not groups or unknown:
             raise StoreError(f"share with at least one existing group (unknown: {', '.join(unknown) or 'none given'})")
@@ -87,11 +107,14 @@ class DashboardsApp:
             sector_value = Sector(sector) if sector else None
         except ValueError as exc:
             raise StoreError(str(exc)) from None
+        slug = slug or slugify(title)
+        current = self.may_change(user, slug)  # no await from here to the write: no other publish in between
         dashboard = self.store.publish(
             notebook,
-            slug=slug or slugify(title),
+            slug=slug,
             title=title,
-            author=author,
+            author=user["name"],
+            owner=current.owner if current else user["name"],
             groups=groups,
             description=description,
             service=service_value,
@@ -99,7 +122,7 @@ class DashboardsApp:
             source=source or None,
             thumbnail=thumbnail,
         )
-        log.info("%s published %s version %s for %s", author, dashboard.slug, dashboard.version, dashboard.groups)
+        log.info("%s published %s version %s for %s", user["name"], dashboard.slug, dashboard.version, dashboard.groups)
         self.warm(dashboard)
         return dashboard
 
@@ -111,15 +134,22 @@ class DashboardsApp:
         except KeyError:
             raise StoreError(f"{source} is not in the catalogue") from None
 
-    def unpublish(self, slug: str) -> bool:
+    def unpublish(self, user: dict, slug: str) -> bool:
+        """Remove a dashboard the user may see (False if there is none) and may change (or NotOwnerError)."""
+        current = self.store.get(slug)
+        if current is None or not current.visible_to(user):
+            return False
+        self.may_change(user, slug)
         self.runners.stop(slug)
+        log.info("%s unpublished %s", user["name"], slug)
         return self.store.unpublish(slug)
 
     def publish_defaults(self) -> None:
         """The platform's own dashboards, so a new hub opens on a populated gallery.
 
-        A catalogue notebook is (re)published when absent or changed, unless a trainer has
-        replaced it since; a missing or non-dashboard entry is skipped with a log line.
+        A catalogue notebook is (re)published when absent or changed, unless an admin has
+        replaced it since (it stays the platform's); a missing or non-dashboard entry is skipped
+        with a log line.
         """
         for default in self.options.defaults:
             try:
@@ -141,6 +171,7 @@ class DashboardsApp:
                 slug=slug,
                 title=entry.title,
                 author=PLATFORM_AUTHOR,
+                owner=PLATFORM_AUTHOR,
                 groups=list(default.groups),
                 description=entry.summary,
                 service=entry.service,

@@ -13,9 +13,9 @@ import sys
 
 from traitlets.config import Config
 
-from ..settings import Settings
+from ..settings import Settings, SettingsError
 from . import ACCESS_SCOPE, PUBLISH_SCOPE, SERVICE_NAME
-from .runners import free_port
+from .runners import free_port, not_root_message
 
 PUBLISHER_GROUPS = ["trainers", "admins"]
 #: Scopes of a session's JUPYTERHUB_API_TOKEN: JupyterHub's `server` role plus the dashboards
@@ -23,9 +23,18 @@ PUBLISHER_GROUPS = ["trainers", "admins"]
 SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", ACCESS_SCOPE, PUBLISH_SCOPE]
 
 
-def apply_dashboards(c: Config, s: Settings, environ: dict[str, str] | None = None) -> None:
+def apply_dashboards(c: Config, s: Settings, environ: dict[str, str] | None = None, euid: int | None = None) -> None:
+    """Add the service, its scopes and roles; a hub that is not root stops here, naming the setting.
+
+    The service runs as the hub's account and switches each dashboard to a uid of its own; one
+    that is not root could only run trainers' code as the hub's account (database, cookie secret,
+    sudo rule), so it is refused before anything starts.
+    """
     if not s.dashboards.enabled:
         return
+    euid = os.geteuid() if euid is None else euid
+    if euid != 0:
+        raise SettingsError(not_root_message(euid))
     environ = os.environ if environ is None else environ
     options = s.dashboards.model_copy(
         update={"port": s.dashboards.port or free_port(), "store_dir": s.dashboards.store_dir or s.hub.data_dir.parent / "dashboards"}

@@ -7,23 +7,47 @@ and admins groups only; the check is here, on the server, whatever the page show
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from http import HTTPStatus
 
 from jupyterhub.services.auth import HubOAuthenticated
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, ValidationError
 from tornado import web
 
 from ..catalogue import Sector, Service
 from . import ACCESS_SCOPE, PUBLISH_SCOPE
-from .app import DashboardsApp
-from .store import Dashboard, StoreError
+from .app import DashboardsApp, NotOwnerError
+from .store import Dashboard, StoreError, is_admin
 
 MESSAGES = {
     403: ("Not allowed", "You are not allowed to do this here."),
     404: ("Not found", "There is no such dashboard (it may have been unpublished)."),
     503: ("Busy, try again", "This dashboard has as many viewers as it can serve right now. Try again in a minute."),
 }
+
+
+class PublishRequest(BaseModel):
+    """The JSON body of ``POST api/dashboards``: every field typed, no other field, so a wrong
+    type is a 400 naming the field instead of an error deep in the store."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    notebook: str | dict
+    title: str
+    groups: list[str]
+    description: str = ""
+    slug: str = ""
+    service: str = ""
+    sector: str = ""
+    source: str = ""
+    thumbnail: str | None = None
+
+
+def field_errors(exc: ValidationError) -> str:
+    """'title: Input should be a valid string; …', one entry per bad field."""
+    return "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False))
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
@@ -34,6 +58,11 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     @property
     def app(self) -> DashboardsApp:
         return self.settings["dashboards"]
+
+    def set_default_headers(self) -> None:
+        """No content sniffing: a file is only ever what its Content-Type says (never HTML by guess)."""
+        super().set_default_headers()
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     def can_publish(self, user: dict) -> bool:
         return self.hub_auth.check_scopes({PUBLISH_SCOPE}, user) != set()
@@ -83,6 +112,7 @@ class GalleryHandler(BaseHandler):
                 chosen_service=service,
                 chosen_sector=sector,
                 can_publish=self.can_publish(user),
+                may_change=lambda d: is_admin(user) or d.owner == user["name"],
                 xsrf_form_html=Markup(self.xsrf_form_html()),
             )
         )
@@ -124,7 +154,7 @@ class PublishFormHandler(BaseHandler):
         thumbnail = files["thumbnail"][0]["body"] if files.get("thumbnail") and files["thumbnail"][0]["body"] else None
         try:
             await self.app.publish(
-                self.current_user["name"],
+                self.current_user,
                 files["notebook"][0]["body"],
                 title=self.get_body_argument("title"),
                 description=self.get_body_argument("description", ""),
@@ -135,6 +165,8 @@ class PublishFormHandler(BaseHandler):
             )
         except StoreError as exc:
             raise web.HTTPError(400, str(exc)) from None
+        except NotOwnerError as exc:
+            raise web.HTTPError(403, str(exc), reason="Not yours") from None
         self.redirect(self.app.prefix)
 
 
@@ -145,8 +177,11 @@ class UnpublishFormHandler(BaseHandler):
 
     @web.authenticated
     def post(self, slug: str) -> None:
-        if not self.app.unpublish(slug):
-            raise web.HTTPError(404)
+        try:
+            if not self.app.unpublish(self.current_user, slug):
+                raise web.HTTPError(404)
+        except NotOwnerError as exc:
+            raise web.HTTPError(403, str(exc), reason="Not yours") from None
         self.redirect(self.app.prefix)
 
 
@@ -174,14 +209,21 @@ class DashboardListAPIHandler(APIHandler):
     @web.authenticated
     async def post(self) -> None:
         try:
-            body = json.loads(self.request.body or b"{}")
-            notebook = body.pop("notebook")
-            notebook = notebook.encode() if isinstance(notebook, str) else json.dumps(notebook).encode()
-            thumbnail = base64.b64decode(body.pop("thumbnail")) if body.get("thumbnail") else None
-            body.pop("thumbnail", None)
-            dashboard = await self.app.publish(self.current_user["name"], notebook, thumbnail=thumbnail, **body)
-        except (ValueError, KeyError, TypeError) as exc:
+            body = PublishRequest.model_validate_json(self.request.body or b"{}")
+        except ValidationError as exc:
+            raise web.HTTPError(400, f"bad publish request: {field_errors(exc)}") from None
+        notebook = body.notebook.encode() if isinstance(body.notebook, str) else json.dumps(body.notebook).encode()
+        try:
+            thumbnail = base64.b64decode(body.thumbnail, validate=True) if body.thumbnail else None
+        except binascii.Error:
+            raise web.HTTPError(400, "bad publish request: thumbnail: not base64") from None
+        fields = body.model_dump(exclude={"notebook", "thumbnail"})
+        try:
+            dashboard = await self.app.publish(self.current_user, notebook, thumbnail=thumbnail, **fields)
+        except StoreError as exc:
             raise web.HTTPError(400, f"bad publish request: {exc}") from None
+        except NotOwnerError as exc:
+            raise web.HTTPError(403, str(exc)) from None
         self.set_status(201)
         self.finish(self.model(dashboard))
 
@@ -193,7 +235,10 @@ class DashboardAPIHandler(APIHandler):
 
     @web.authenticated
     def delete(self, slug: str) -> None:
-        if not self.app.unpublish(slug):
-            raise web.HTTPError(404, f"no dashboard {slug}")
+        try:
+            if not self.app.unpublish(self.current_user, slug):
+                raise web.HTTPError(404, f"no dashboard {slug}")
+        except NotOwnerError as exc:
+            raise web.HTTPError(403, str(exc)) from None
         self.set_status(204)
         self.finish()

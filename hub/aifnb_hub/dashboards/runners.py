@@ -3,9 +3,16 @@
 A server per *version* is what keeps republishing safe: viewers of the old version keep their
 kernels and static files on the old server while new pages go to the new one, and Voilà's
 preheated kernels are always rendered from the notebook they will show. Each server runs with
-the checked-in ``voila/voila.json``, no host Jupyter configuration, a random token the proxy
-adds to every request (so other local users cannot bypass the hub's login), and, when the
-service is root, as the unprivileged ``kernel_user``.
+the checked-in ``voila/voila.json``, no host Jupyter configuration, and a random token the proxy
+adds to every request (so other local users cannot bypass the hub's login); the token reaches
+Voilà in a 0600 file, never on its command line, where ``ps`` would show it to everyone.
+
+Each server and its kernels run as a uid of their own from the ``kernel_uids`` pool, in a
+private scratch folder (0700) holding a copy of the notebook, HOME, TMPDIR and the kernels'
+connection files: one dashboard's code cannot read another's connection files (and so cannot
+drive its kernels), nor the store, which stays private to the service. Only a root service can
+do this, so a service that is not root refuses to start a server rather than run viewer code
+as itself (the hub's account).
 """
 
 from __future__ import annotations
@@ -37,6 +44,59 @@ class RunnerError(RuntimeError):
     """A Voilà server did not come up; the message holds the end of its log."""
 
 
+class NotRootError(RunnerError):
+    """The service cannot switch to a kernel uid, and never runs dashboard code as itself."""
+
+
+def not_root_message(euid: int) -> str:
+    """Why a service that is not root does not run dashboards, naming the setting that turns them off."""
+    try:
+        name = pwd.getpwuid(euid).pw_name
+    except KeyError:
+        name = str(euid)
+    return (
+        f"the dashboards service runs as {name}, not root, so it cannot run dashboard kernels under "
+        "uids of their own (dashboards.kernel_uids) and will not run them as the hub's account: "
+        "run the hub as root, or set dashboards.enabled: false"
+    )
+
+
+def uid_pids(uid: int) -> list[int]:
+    """Every process running as ``uid``: kernels run in sessions of their own, and whatever a
+    dashboard forked must not live on into the next server that gets this uid."""
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            line = next(x for x in status.read_text().splitlines() if x.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if str(uid) in line.split()[1:]:
+            pids.append(int(status.parent.name))
+    return pids
+
+
+class UidPool:
+    """The kernel uids of the running servers: one each, never one that has an account."""
+
+    def __init__(self, first: int, last: int):
+        self.first, self.last = first, last
+        self._taken: set[int] = set()
+
+    def take(self) -> int:
+        for uid in range(self.first, self.last + 1):
+            if uid in self._taken or uid_pids(uid):  # processes left by a service that was killed
+                continue
+            try:
+                pwd.getpwuid(uid)
+            except KeyError:
+                self._taken.add(uid)
+                return uid
+        raise RunnerError(f"no free kernel uid in dashboards.kernel_uids [{self.first}, {self.last}]")
+
+    def give_back(self, uid: int) -> None:
+        self._taken.discard(uid)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -46,10 +106,11 @@ def free_port() -> int:
 class VoilaRunner:
     """A Voilà server for one immutable version folder, under the public URL prefix it is proxied at."""
 
-    def __init__(self, version_dir: Path, base_url: str, options: DashboardsSection):
+    def __init__(self, version_dir: Path, base_url: str, options: DashboardsSection, uid: int):
         self.version_dir = version_dir
         self.base_url = base_url
         self.options = options
+        self.uid = uid
         self.port = free_port()
         self.token = secrets.token_hex(24)
         self.proc: subprocess.Popen | None = None
@@ -67,20 +128,21 @@ class VoilaRunner:
         return self.proc is not None and self.proc.poll() is None
 
     def _argv(self) -> list[str]:
+        """No secret here: argv is world-readable in /proc (the token comes from JUPYTER_TOKEN_FILE)."""
         o = self.options
         return [
             sys.executable,
             "-m",
             "voila",
-            str(self.version_dir / NOTEBOOK),
+            str(self.scratch / "root" / NOTEBOOK),
             f"--Voila.config_file_paths={VOILA_CONFIG_DIR}",
             "--no-browser",
             "--Voila.ip=127.0.0.1",
             f"--port={self.port}",
             f"--Voila.base_url={self.base_url}",
-            f"--Voila.root_dir={self.version_dir}",
-            f"--token={self.token}",
-            f"--Voila.connection_dir_root={self.scratch}",
+            f"--Voila.root_dir={self.scratch / 'root'}",
+            "--Voila.auto_token=True",
+            f"--Voila.connection_dir_root={self.scratch / 'runtime'}",
             f"--VoilaConfiguration.preheat_kernel={o.preheat > 0}",
             f"--VoilaConfiguration.default_pool_size={o.preheat}",
             f"--VoilaExecutor.timeout={o.execution_timeout}",
@@ -92,32 +154,47 @@ class VoilaRunner:
         return {
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
-            "HOME": scratch,
+            "HOME": f"{scratch}/home",
+            "USER": f"aifnb-dash-{self.uid}",  # the uid has no passwd entry; getpass reads this
+            "TMPDIR": f"{scratch}/tmp",
             "JUPYTER_NO_CONFIG": "1",
-            "JUPYTER_DATA_DIR": f"{scratch}/data",
+            "JUPYTER_TOKEN_FILE": f"{scratch}/token",
+            "JUPYTER_DATA_DIR": f"{scratch}/home/data",
             "JUPYTER_RUNTIME_DIR": f"{scratch}/runtime",
             "JUPYTER_PREFER_ENV_PATH": "1",
-            "IPYTHONDIR": f"{scratch}/ipython",
-            "MPLCONFIGDIR": f"{scratch}/matplotlib",
+            "IPYTHONDIR": f"{scratch}/home/ipython",
+            "MPLCONFIGDIR": f"{scratch}/home/matplotlib",
             "PYTHONNOUSERSITE": "1",
         }
 
-    async def start(self, timeout: float = 60) -> None:
+    def _prepare_scratch(self) -> None:
+        """The server's private folder: the notebook copy, HOME, TMPDIR, runtime and the token, all its uid's."""
         self.scratch = Path(tempfile.mkdtemp(prefix="aifnb-voila-"))
-        user = {}
-        if os.geteuid() == 0:
-            account = pwd.getpwnam(self.options.kernel_user)
-            os.chown(self.scratch, account.pw_uid, account.pw_gid)
-            user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-        logfile = (self.scratch / "voila.log").open("wb")
+        for sub in ("root", "home", "tmp", "runtime"):
+            (self.scratch / sub).mkdir(mode=0o700)
+        shutil.copyfile(self.version_dir / NOTEBOOK, self.scratch / "root" / NOTEBOOK)
+        token = self.scratch / "token"
+        token.touch(mode=0o600)
+        token.write_text(self.token)
+        for path in (self.scratch, *self.scratch.iterdir(), self.scratch / "root" / NOTEBOOK):
+            os.chown(path, self.uid, self.uid)
+
+    async def start(self, timeout: float = 60) -> None:
+        if os.geteuid() != 0:
+            raise NotRootError(not_root_message(os.geteuid()))
+        self._prepare_scratch()
+        logfile = (self.scratch / "voila.log").open("wb")  # the service's file: the kernels cannot rewrite it
         self.proc = subprocess.Popen(
             self._argv(),
-            cwd=self.version_dir,
+            cwd=self.scratch / "root",
             env=self._environment(),
             stdout=logfile,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            **user,
+            user=self.uid,
+            group=self.uid,
+            extra_groups=[],
+            umask=0o077,
         )
         logfile.close()
         try:
@@ -154,26 +231,15 @@ class VoilaRunner:
         except OSError as exc:
             log.warning("could not shut down kernel %s: %s", kernel_id, exc)
 
-    def _kernel_pids(self) -> list[int]:
-        """Kernels run in sessions of their own; they are found by their connection file in scratch."""
-        marker = str(self.scratch).encode()
-        pids = []
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                if marker in cmdline.read_bytes():
-                    pids.append(int(cmdline.parent.name))
-            except OSError:
-                continue
-        return [pid for pid in pids if not self.proc or pid != self.proc.pid]
-
     def stop(self) -> None:
         """Kernels and server at once: Voilà leaves its kernels running when it is stopped."""
-        if self.scratch:
-            for pid in self._kernel_pids():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc:
+            for _ in range(3):  # a process may fork while the others are being killed
+                for pid in uid_pids(self.uid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
             self.proc.wait()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -185,6 +251,7 @@ class Runners:
     def __init__(self, options: DashboardsSection, prefix: str):
         self.options = options
         self.prefix = prefix
+        self.uids = UidPool(*options.kernel_uids)
         self._runners: dict[tuple[str, str], VoilaRunner] = {}
         self._starting: dict[tuple[str, str], asyncio.Task] = {}
 
@@ -203,7 +270,8 @@ class Runners:
             return runner
         if key not in self._starting:
             self.stop(slug, version)  # a server that died
-            runner = self._runners[key] = VoilaRunner(version_dir, self.base_url(slug, version), self.options)
+            runner = VoilaRunner(version_dir, self.base_url(slug, version), self.options, self.uids.take())
+            self._runners[key] = runner
             self._starting[key] = asyncio.ensure_future(self._start(key, runner))
         return await asyncio.shield(self._starting[key])
 
@@ -212,7 +280,8 @@ class Runners:
             await runner.start()
             return runner
         except BaseException:
-            self._runners.pop(key, None)
+            if self._runners.pop(key, None):
+                self.uids.give_back(runner.uid)
             raise
         finally:
             self._starting.pop(key, None)
@@ -225,7 +294,9 @@ class Runners:
 
     def stop(self, slug: str, version: str | None = None) -> None:
         for key in [k for k in self._runners if k[0] == slug and version in (None, k[1])]:
-            self._runners.pop(key).stop()
+            runner = self._runners.pop(key)
+            runner.stop()
+            self.uids.give_back(runner.uid)
 
     def stop_all(self) -> None:
         """Every server, starting ones included (their start is cancelled with the service)."""
@@ -233,4 +304,5 @@ class Runners:
             task.cancel()
         for runner in self._runners.values():
             runner.stop()
+            self.uids.give_back(runner.uid)
         self._runners.clear()

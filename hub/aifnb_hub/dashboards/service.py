@@ -27,6 +27,7 @@ from .handlers import (
     UnpublishFormHandler,
 )
 from .proxy import KERNEL_ID, KernelSocketProxyHandler, VoilaProxyHandler
+from .runners import not_root_message
 
 SLUG = r"([a-z0-9][a-z0-9-]{0,47})"
 VERSION = r"([0-9T]+-[0-9a-f]+)"
@@ -61,7 +62,10 @@ async def run(options: DashboardsSection) -> None:
     prefix = os.environ["JUPYTERHUB_SERVICE_PREFIX"]
     dashboards = DashboardsApp(options, prefix, os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
     dashboards.publish_defaults()
-    make_app(dashboards).listen(options.port, "127.0.0.1", max_body_size=64 * 2**20)
+    # A body over the cap is refused from its Content-Length (or as soon as a chunked one passes
+    # it), before it is read: tornado answers 400 and closes, whoever sent it.
+    cap = options.max_body_mib * 2**20
+    make_app(dashboards).listen(options.port, "127.0.0.1", max_body_size=cap, max_buffer_size=cap + 2**16)
     logging.getLogger("aifnb.dashboards").info("dashboards service on 127.0.0.1:%d%s", options.port, prefix)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -83,6 +87,9 @@ async def run(options: DashboardsSection) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s dashboards] %(message)s")
+    if os.geteuid() != 0:  # dashboard code never runs as the hub's account (apply_dashboards stops such a hub first)
+        logging.getLogger("aifnb.dashboards").error("%s", not_root_message(os.geteuid()))
+        raise SystemExit(1)
     asyncio.run(run(DashboardsSection.model_validate_json(os.environ["AIFNB_DASHBOARDS"])))
 
 

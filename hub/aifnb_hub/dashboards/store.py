@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated
 
 import nbformat
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ..catalogue import Sector, Service
 from ..settings import GroupName
@@ -45,7 +45,8 @@ class Dashboard(BaseModel):
     version: str
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
-    author: str
+    author: str = Field(description="Who published this version")
+    owner: str = Field(description="Who may replace or unpublish it (besides admins): its first publisher")
     groups: tuple[GroupName, ...] = Field(min_length=1)
     service: Service | None = None
     sector: Sector | None = None
@@ -54,10 +55,22 @@ class Dashboard(BaseModel):
     thumbnail: str
     updated: datetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _owner_of_old_versions(cls, data: object) -> object:
+        """Versions stored before owners were recorded belong to their publisher."""
+        if isinstance(data, dict) and "owner" not in data and "author" in data:
+            return {**data, "owner": data["author"]}
+        return data
+
     def visible_to(self, user: dict) -> bool:
-        """Shared with one of the user's groups; admins see every dashboard to manage them."""
-        groups = set(user.get("groups", ()))
-        return "admins" in groups or bool(groups & set(self.groups))
+        """Shared with one of the user's groups, or theirs; admins see every dashboard to manage them."""
+        return is_admin(user) or user.get("name") == self.owner or bool(set(user.get("groups", ())) & set(self.groups))
+
+
+def is_admin(user: dict) -> bool:
+    """A hub admin or a member of the admins group: they manage every dashboard."""
+    return bool(user.get("admin")) or "admins" in user.get("groups", ())
 
 
 def slugify(title: str) -> str:
@@ -86,14 +99,16 @@ def thumbnail_type(data: bytes) -> str:
 
 
 class DashboardStore:
-    """Publishes, lists and removes dashboards under one root folder (readable by the kernel user)."""
+    """Publishes, lists and removes dashboards under one root folder, private to the service (0750):
+    a dashboard shared with one group is not readable by other local accounts, and Voilà servers
+    get a copy of their notebook (:mod:`.runners`)."""
 
     def __init__(self, root: Path):
         self.root = root
         for sub in ("current", "versions", "staging"):
             (root / sub).mkdir(parents=True, exist_ok=True)
-            (root / sub).chmod(0o755)
-        root.chmod(0o755)
+            (root / sub).chmod(0o750)
+        root.chmod(0o750)
 
     def publish(
         self,
@@ -103,6 +118,7 @@ class DashboardStore:
         title: str,
         author: str,
         groups: list[str],
+        owner: str | None = None,
         description: str = "",
         service: Service | str | None = None,
         sector: Sector | str | None = None,
@@ -120,6 +136,7 @@ class DashboardStore:
                 title=title,
                 description=description,
                 author=author,
+                owner=owner or author,
                 groups=tuple(dict.fromkeys(groups)),
                 service=service or None,
                 sector=sector or None,
@@ -136,10 +153,10 @@ class DashboardStore:
             (staging / thumb_name).write_bytes(thumbnail or title_card(meta.title, meta.service).encode())
             (staging / META).write_text(meta.model_dump_json(indent=2))
             for path in staging.iterdir():
-                path.chmod(0o644)
-            staging.chmod(0o755)
+                path.chmod(0o640)
+            staging.chmod(0o750)
             versions = self.root / "versions" / slug
-            versions.mkdir(exist_ok=True, mode=0o755)
+            versions.mkdir(exist_ok=True, mode=0o750)
             target = versions / version
             staging.rename(target)
         except BaseException:

@@ -34,19 +34,27 @@ def slider_notebook(label: str = "value") -> bytes:
     return nbformat.writes(nb).encode()
 
 
+#: A second trainer, to check that trainers cannot change each other's dashboards.
+TRAINERS = ["trainer1", "trainer2"]
+
+
 @pytest.fixture(scope="module")
 def dash_hub(hub_workdir):
-    """Light settings: no preheat, no default dashboards, a cap of 2 viewers, quick leave detection."""
+    """Light settings: no preheat, no default dashboards, caps of 2 viewers per dashboard and 3
+    per user, quick leave detection, a 1 MiB request cap."""
     dashboards = {
         "enabled": True,
         "preheat": 0,
         "defaults": [],
         "max_kernels": 2,
+        "max_kernels_per_user": 3,
+        "max_body_mib": 1,
         "leave_grace": 2,
         "connect_timeout": 15,
         "execution_timeout": 30,
     }
-    hub = Hub(hub_workdir, USERS, extra={"dashboards": dashboards}).start()
+    extra = {"dashboards": dashboards, "groups": {"trainers": {"users": TRAINERS}}}
+    hub = Hub(hub_workdir, USERS, extra=extra).start()
     yield hub
     hub.stop()
 

@@ -1,12 +1,15 @@
-"""Chromium through Playwright: a trainer publishes from the gallery, a learner uses the dashboard."""
+"""Chromium through Playwright: a trainer publishes from the gallery, a learner uses the dashboard,
+and a dashboard's script cannot act on the hub as the people who open it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from tests.hub.dashboards.conftest import GALLERY, SECRET_SOURCE, slider_notebook
+from tests.hub.dashboards.conftest import GALLERY, SECRET_SOURCE, gallery_login, slider_notebook
 from tests.support.hub import PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -115,3 +118,75 @@ def test_publish_view_interact_and_republish(browser, dash_hub, tmp_path):
     outsider.screenshot(path=ARTIFACTS / "dashboard-forbidden.png", full_page=True)
     outsider.goto(f"{dash_hub.url}{GALLERY}")
     assert outsider.locator("li.card[data-slug=browser-slider]").count() == 0
+
+
+#: A trainer's output that tries to act on the hub as its viewer (issue 9): read the XSRF token,
+#: mint an API token, read the viewer's model. It reports each step into the page.
+ATTACK = """
+<pre id="attack-report">running</pre>
+<script>
+(async () => {
+  const report = {};
+  const attempt = async (name, step) => {
+    try { report[name] = await step(); } catch (e) { report[name] = "blocked: " + e.name; }
+  };
+  await attempt("cookie", async () => document.cookie || "empty");
+  let xsrf = "";
+  await attempt("home", async () => {
+    const page = await (await fetch("/hub/home", {credentials: "include"})).text();
+    const found = page.match(/xsrf_token:\\s*"([^"]+)"/) || page.match(/name="_xsrf" value="([^"]+)"/);
+    xsrf = found ? found[1] : "";
+    return xsrf ? "read xsrf" : "no xsrf";
+  });
+  await attempt("api_user", async () => (await (await fetch("/hub/api/user", {credentials: "include"})).text()).slice(0, 80));
+  for (const name of ["admin1", "learner1"]) {
+    await attempt("token_" + name, async () => {
+      const response = await fetch("/hub/api/users/" + name + "/tokens", {
+        method: "POST", credentials: "include",
+        headers: {"Content-Type": "application/json", "X-XSRFToken": xsrf},
+        body: JSON.stringify({note: "stolen-by-dashboard"}),
+      });
+      return "status " + response.status;
+    });
+  }
+  document.getElementById("attack-report").textContent = "done " + JSON.stringify(report);
+})();
+</script>
+"""
+
+
+def attack_notebook() -> bytes:
+    """The slider dashboard with the attacking HTML output after it."""
+    nb = nbformat.reads(slider_notebook("attacked").decode(), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(f"from IPython.display import HTML\nHTML({ATTACK!r})"))
+    return nbformat.writes(nb).encode()
+
+
+def stolen_tokens(admin, user: str) -> list[dict]:
+    tokens = admin.api.get(f"/users/{user}/tokens").json()["api_tokens"]
+    return [t for t in tokens if t.get("note") == "stolen-by-dashboard"]
+
+
+def test_a_dashboard_script_cannot_act_on_the_hub_as_its_viewer(browser, dash_hub):
+    """An admin and a learner open a dashboard whose script tries to mint them tokens: none is made, widgets work."""
+    with gallery_login(dash_hub, "trainer1") as trainer:
+        response = trainer.client.post(
+            f"{GALLERY}api/dashboards",
+            json={"notebook": attack_notebook().decode(), "title": "Attack", "slug": "attack", "groups": ["learners"]},
+            headers={"Authorization": trainer.api.headers["Authorization"]},
+        )
+        assert response.status_code == 201, response.text
+    for viewer in ("admin1", "learner1"):
+        page = open_dashboard(login(browser, dash_hub, viewer), dash_hub, "attack")
+        page.wait_for_selector("#attack-report:has-text('done')", timeout=30_000)
+        report = json.loads(page.inner_text("#attack-report").removeprefix("done "))
+        assert report["cookie"].startswith("blocked") and report["home"].startswith("blocked"), report
+        assert report["api_user"].startswith("blocked"), report
+        assert all(report[f"token_{name}"].startswith("blocked") for name in ("admin1", "learner1")), report
+        page.wait_for_selector("text=attacked: 3")
+        nudge_slider(page, 2)
+        page.wait_for_selector("text=attacked: 5")
+        page.screenshot(path=ARTIFACTS / f"attack-{viewer}.png", full_page=True)
+        page.context.close()
+    with dash_hub.login("admin1") as admin:
+        assert stolen_tokens(admin, "admin1") == [] and stolen_tokens(admin, "learner1") == []

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from aifnb_hub.catalogue import CATALOGUE_ENV_VAR
-from aifnb_hub.dashboards.app import PLATFORM_AUTHOR, DashboardsApp
+from aifnb_hub.dashboards.app import PLATFORM_AUTHOR, DashboardsApp, NotOwnerError
 from aifnb_hub.settings import DashboardsSection, DefaultDashboard
 from tests.hub.dashboards.conftest import slider_notebook
 
@@ -54,12 +54,29 @@ def test_defaults_are_published_from_the_catalogue(app, caplog):
     assert "absent.ipynb skipped" in skipped
 
 
-def test_restart_keeps_unchanged_and_trainer_versions(app):
+def test_restart_keeps_unchanged_and_admin_replaced_versions(app):
+    """A restart republishes nothing unchanged, and never overwrites what an admin put in its place."""
     app.publish_defaults()
     first = app.store.get("one")
     app.publish_defaults()
     assert app.store.get("one").version == first.version  # unchanged notebook: no new version
-    app.store.publish(slider_notebook("mine"), slug="one", title="Mine", author="trainer1", groups=["learners"])
+    admin = {"name": "admin1", "groups": ["admins"]}
+    app.store.publish(
+        slider_notebook("mine"), slug="one", title="Mine", author="admin1", owner=app.may_change(admin, "one").owner, groups=["learners"]
+    )
     shutil.copy(app.catalogue.file("sandboxes/plain.ipynb"), app.catalogue.file("sandboxes/one.ipynb"))
     app.publish_defaults()
-    assert app.store.get("one").author == "trainer1"  # a trainer's replacement wins
+    assert (app.store.get("one").author, app.store.get("one").owner) == ("admin1", PLATFORM_AUTHOR)  # an admin's replacement wins
+
+
+def test_platform_defaults_are_changed_by_admins_only(app):
+    """A default belongs to the platform: a trainer may not replace or unpublish it, an admin may."""
+    app.publish_defaults()
+    trainer = {"name": "trainer1", "groups": ["trainers"]}
+    with pytest.raises(NotOwnerError, match="belongs to the platform"):
+        app.may_change(trainer, "one")
+    with pytest.raises(NotOwnerError, match="belongs to the platform"):
+        app.unpublish(trainer, "one")
+    assert app.store.get("one") is not None
+    assert app.may_change({"name": "admin1", "groups": ["admins"]}, "one").owner == PLATFORM_AUTHOR
+    assert app.unpublish({"name": "admin1", "groups": ["admins"]}, "one") and app.store.get("one") is None

@@ -39,8 +39,10 @@ def test_trainer_publishes_and_group_members_view(dash_hub):
         model = response.json()
         assert model["author"] == "trainer1" and model["groups"] == ["learners"]
         page = trainer.client.get(GALLERY)
-        assert "Slider slider" not in page.text  # shared with learners only
+        assert "Slider slider" in page.text  # its owner sees it, to manage it
         assert 'id="publish"' in page.text
+    with gallery_login(dash_hub, "trainer2") as other:
+        assert "Slider slider" not in other.client.get(GALLERY).text  # shared with learners only
     with gallery_login(dash_hub, "learner1") as learner:
         gallery = learner.client.get(GALLERY)
         assert "Slider slider" in gallery.text and "by trainer1" in gallery.text

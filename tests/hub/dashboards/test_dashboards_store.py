@@ -21,15 +21,31 @@ def publish(store: DashboardStore, label: str = "v", **extra):
     return store.publish(slider_notebook(label), **args)
 
 
-def test_publish_makes_a_readable_version(tmp_path):
-    store = DashboardStore(tmp_path)
+def test_publish_makes_a_private_version(tmp_path):
+    """A version is complete, readable by the service, and closed to other local accounts."""
+    store = DashboardStore(tmp_path / "store")
     dashboard = publish(store, service="Assess", sector="finance")
     folder = store.version_dir("demo", dashboard.version)
     assert "IntSlider" in "".join(json.loads((folder / "dashboard.ipynb").read_text())["cells"][0]["source"])
     assert (folder / "thumbnail.svg").read_text().startswith("<svg")
-    assert oct(folder.stat().st_mode & 0o777) == "0o755"  # the kernel user reads it
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "store", folder, folder / "dashboard.ipynb")}
+    assert modes == {"store": 0o750, dashboard.version: 0o750, "dashboard.ipynb": 0o640}
     assert store.get("demo") == dashboard and dashboard.service.value == "Assess"
     assert [d.slug for d in store.all()] == ["demo"]
+
+
+def test_owner_is_recorded_and_old_versions_belong_to_their_author(tmp_path):
+    """A replacement keeps the owner it is given; meta.json written before owners existed is read as the author's."""
+    store = DashboardStore(tmp_path)
+    first = publish(store)
+    assert first.owner == "trainer1"
+    replaced = publish(store, "by admin", author="admin1", owner="trainer1")
+    assert (replaced.author, replaced.owner) == ("admin1", "trainer1")
+    meta = store.version_dir("demo", replaced.version) / "meta.json"
+    old = json.loads(meta.read_text())
+    del old["owner"]
+    meta.write_text(json.dumps(old))
+    assert store.get("demo").owner == "admin1"
 
 
 def test_republish_swaps_the_link_and_keeps_the_old_version_until_retired(tmp_path):
