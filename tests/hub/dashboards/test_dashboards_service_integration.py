@@ -51,6 +51,7 @@ def test_trainer_publishes_and_group_members_view(dash_hub):
         assert learner.client.get(f"{GALLERY}?service=Assess&sector=finance").text.count('data-slug="slider"') == 1
         thumb = learner.client.get(f"{GALLERY}thumb/slider")
         assert thumb.headers["content-type"] == "image/svg+xml" and b"Slider slider" in thumb.content
+        assert thumb.headers["content-security-policy"].endswith("; sandbox") and thumb.headers["x-content-type-options"] == "nosniff"
         page = learner.client.get(f"{GALLERY}d/slider/", follow_redirects=True)
         assert page.status_code == 200
         assert SECRET_SOURCE not in page.text
