@@ -111,6 +111,25 @@ def test_groups_follow_the_provider_between_logins(browser, oidc_hub, provider):
         provider.set_accounts(ACCOUNTS)
 
 
+def test_groups_changed_while_logged_in_follow_at_the_next_refresh(browser, oidc_hub, provider):
+    """A trainer who stays a learner loses 'trainers' within refresh_age, keeping session and tokens."""
+    account = {"preferred_username": "oidc-shifter", "groups": ["learners", "trainers"]}
+    provider.set_accounts({**ACCOUNTS, "u-shifter": account})
+    try:
+        context, page, status = login(browser, oidc_hub, "u-shifter")
+        assert status == 302 and hub_user(oidc_hub, "oidc-shifter")["groups"] == ["learners", "trainers"]
+        token = make_token(context, oidc_hub, "oidc-shifter")
+        provider.set_accounts({**ACCOUNTS, "u-shifter": {**account, "groups": ["learners"]}})
+        time.sleep(REFRESH_AGE + 0.5)
+        assert api_user(oidc_hub, token) == 200
+        assert hub_user(oidc_hub, "oidc-shifter")["groups"] == ["learners"]
+        page.goto(f"{oidc_hub.url}/hub/home")
+        assert page.url.endswith("/hub/home"), page.url
+        context.close()
+    finally:
+        provider.set_accounts(ACCOUNTS)
+
+
 def test_user_removed_from_every_group_loses_session_and_tokens(browser, oidc_hub, provider):
     """Removed while logged in: within refresh_age the browser session ends and API tokens answer 403."""
     context, page, status = login(browser, oidc_hub, "u-leaver")
