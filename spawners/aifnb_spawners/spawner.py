@@ -43,6 +43,8 @@ from .slurm import SlurmClient, SlurmCommandError, run_as_prefix, run_slurm
 from .usage_log import record_session_event
 
 TEMPLATES = Path(__file__).with_name("templates")
+#: Jupyter configuration of every session (news prompt off, resource monitor against the job).
+SESSION_CONFIG = Path(__file__).with_name("session_config")
 
 #: batchspawner settings this spawner does not read, and what replaces each: set one and the hub
 #: stops at start-up naming the replacement, instead of ignoring it silently.
@@ -97,7 +99,16 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         str(TEMPLATES / "session.sh.j2"),
         help="Path of the Jinja2 batch-script template. It receives username, homedir, log_path, "
         "keepvars, request (a JobRequest), prologue, epilogue, content (repo, branch, target, "
-        "gitpuller, git_config, or None), srun and cmd; the filter `quote` shell-quotes a value.",
+        "gitpuller, git_config, or None), srun, session_config and cmd; the filter `quote` "
+        "shell-quotes a value.",
+    ).tag(config=True)
+
+    session_config_dir = Unicode(
+        str(SESSION_CONFIG),
+        help="Folder of the sessions' Jupyter configuration (JupyterLab's news prompt off, the "
+        "resource monitor against the job's allocation), as the compute nodes see it. Default: "
+        "the spawner package's session_config/; set it when the nodes' python_prefix is not the "
+        "hub's own environment.",
     ).tag(config=True)
 
     python_prefix = Unicode(
@@ -164,6 +175,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         problems = replaced_settings(self.config)
         if problems:
             raise ValueError("; ".join(problems))
+
+    @default("req_srun")
+    def _req_srun_default(self) -> str:
+        # srun inherits sbatch's --export list (SLURM_EXPORT_ENV): without --export=ALL what the
+        # prologue (module load) and the script export would not reach the notebook server.
+        return "srun --export=ALL"
 
     @default("poll_interval")
     def _poll_interval_default(self) -> int:
@@ -285,6 +302,8 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             f"--ServerApp.shutdown_no_activity_timeout={request.idle_timeout}",
             f"--MappingKernelManager.cull_idle_timeout={request.idle_timeout}",
             "--MappingKernelManager.cull_interval=60",
+            # The GPU dashboard only where there is a GPU to show.
+            *([] if request.gpus else ["--ServerApp.jpserver_extensions=jupyterlab_nvdashboard=False"]),
             *self.args,
         ]
         content = None
@@ -307,6 +326,7 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             epilogue=self.req_epilogue,
             content=content,
             srun=f"{self.req_srun} " if self.req_srun else "",
+            session_config=self.session_config_dir,
             cmd=shlex.join(server_cmd),
         )
 

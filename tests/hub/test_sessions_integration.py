@@ -51,6 +51,15 @@ def test_learner_spawns_cpu_course_through_form_and_keeps_edits(hub, unix_users)
         status = session.client.get(f"/user/{learner}/api/status", headers=session.api.headers)
         assert status.status_code == 200, status.text[:300]
 
+        # Session tools: the resource monitor measures against the job's allocation (4G, 2 CPUs
+        # of cpu-course), JupyterLab's news prompt is off.
+        metrics = session.client.get(f"/user/{learner}/api/metrics/v1", headers=session.api.headers)
+        assert metrics.status_code == 200, metrics.text[:300]
+        limits = metrics.json()["limits"]
+        assert limits["memory"]["rss"] == 4 * 1024**3 and limits["cpu"]["cpu"] == 2, limits
+        lab = session.client.get(f"/user/{learner}/lab", headers=session.api.headers)
+        assert "@jupyterlab/apputils-extension:announcements" in lab.text, lab.text[:300]
+
         home = Path(f"/home/{learner}/ai-factory")
         courses = sorted(home.glob("courses/*.ipynb"))
         assert courses, f"no courses preloaded in {home}"

@@ -28,7 +28,8 @@ def make_spawner(name: str = "alice", groups=("learners",), home: str | None = N
     traits.setdefault("environment", {"PATH": "/opt/aifnb/venv/bin:/usr/bin:/bin"})
     return FactorySlurmSpawner(
         user=user, hub=Hub(), api_token="token-for-tests", oauth_client_id=f"jupyterhub-user-{name}",
-        req_homedir=home or f"/home/{name}", python_prefix="/opt/aifnb/venv", **traits,
+        req_homedir=home or f"/home/{name}", python_prefix="/opt/aifnb/venv",
+        session_config_dir="/opt/aifnb/session_config", **traits,
     )
 
 

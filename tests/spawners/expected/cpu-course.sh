@@ -20,5 +20,9 @@ echo "aifnb: session ${SLURM_JOB_ID} (profile cpu-course) on $(hostname) at $(da
     fi
     /opt/aifnb/venv/bin/gitpuller /var/lib/aifnb/content main /home/alice/ai-factory
 ) || echo "aifnb: content sync failed; the session starts with the files already there"
-srun /opt/aifnb/venv/bin/batchspawner-singleuser /opt/aifnb/venv/bin/jupyterhub-singleuser --ServerApp.shutdown_no_activity_timeout=3600 --MappingKernelManager.cull_idle_timeout=3600 --MappingKernelManager.cull_interval=60
+# The session's JupyterLab settings (checked in beside the spawner); the resource monitor shows
+# use against this job's allocation, not the whole node's.
+export JUPYTER_CONFIG_PATH=/opt/aifnb/session_config${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}
+export MEM_LIMIT=$(( ${SLURM_MEM_PER_NODE:-0} * 1024 * 1024 )) CPU_LIMIT=${SLURM_CPUS_PER_TASK:-0}
+srun --export=ALL /opt/aifnb/venv/bin/batchspawner-singleuser /opt/aifnb/venv/bin/jupyterhub-singleuser --ServerApp.shutdown_no_activity_timeout=3600 --MappingKernelManager.cull_idle_timeout=3600 --MappingKernelManager.cull_interval=60 --ServerApp.jpserver_extensions=jupyterlab_nvdashboard=False
 echo "aifnb: notebook server ended"
