@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from aifnb_widgets.batch.queue import current_user
 from aifnb_widgets.cli import main
 
@@ -46,13 +45,12 @@ def test_usage_falls_back_to_platform_records_and_writes_csv(member, tmp_path, c
     assert main(["batch", "usage", "--since", "2026-01-01", "--until", "2026-01-31", "--csv", str(csv)]) == 0
     out = capsys.readouterr().out
     assert "source: " in out
-    assert csv.read_text().splitlines()[0] == "scope,name,kind,jobs,hours,cpu_hours,gpu_hours"
+    assert csv.read_text().splitlines()[0] == "scope,name,kind,source,jobs,hours,cpu_hours,gpu_hours"
 
 
 def test_groups_come_from_the_hub_api_inside_a_session(monkeypatch, settings):
     """GET /users/{name} with the session's token; a token without the scope gives a clear error."""
     import httpx
-
     from aifnb_widgets.batch import api
 
     seen = {}

@@ -15,15 +15,21 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from aifnb_hub.settings import load_settings
-from aifnb_widgets.batch.api import BatchError, cancel_job, home_of, list_jobs, submit_notebook
+from aifnb_widgets.batch.api import (
+    BatchError,
+    cancel_job,
+    home_of,
+    list_jobs,
+    submit_notebook,
+)
 from aifnb_widgets.batch.layout import JOB_NAME_PREFIX, RUNS_DIR, read_record, stem_slug
+
 from tests.conftest import squeue_jobs
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS, write_notebook
 
@@ -33,7 +39,7 @@ WAIT_S = 180
 #: Slurm jobs this module ran to the end: slurm id -> (user, cpus, gpus, Slurm's elapsed seconds or
 #: None when the job never ran).
 FINISHED: dict[str, tuple[str, int, int, int]] = {}
-MODULE_START = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
+MODULE_START = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
 
 
 def wait_for(predicate, what: str, timeout: float = WAIT_S, every: float = 1.0):
@@ -112,7 +118,7 @@ def as_user(user: str, workdir: Path, *args: str) -> subprocess.CompletedProcess
     env = {"PATH": os.environ["PATH"], "HOME": home_of(user), "AIFNB_SETTINGS": str(workdir / "site.yaml"), "LANG": "C.UTF-8"}
     return subprocess.run(
         ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "aifnb_widgets.cli", "batch", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
 
 
@@ -190,11 +196,16 @@ def test_a_user_can_neither_see_nor_cancel_another_users_job(workdir, site_setti
         assert all(v.record.job_id != job_id for v in list_jobs(other))
         with pytest.raises(BatchError, match="not one of your batch jobs"):
             cancel_job(job_id, user=other)
-        # A record forged in the other user's own home does not make the job theirs.
+        # A record forged in the other user's own home does not make the job theirs: a record
+        # someone else (here root) wrote is not theirs at all, and one they own still needs the
+        # job in their own queue.
         forged = Path(home_of(other)) / RUNS_DIR / "sleeps" / submission.folders[0].name
         forged.mkdir(parents=True)
         shutil.copy(submission.folders[0] / "job.json", forged / "job.json")
         (forged / "job.json").write_text((forged / "job.json").read_text().replace(owner, other))
+        with pytest.raises(BatchError, match="not one of your batch jobs"):
+            cancel_job(job_id, user=other)
+        subprocess.run(["chown", "-R", f"{other}:", str(Path(home_of(other)) / RUNS_DIR)], check=True)
         with pytest.raises(BatchError, match="no longer in the queue"):
             cancel_job(job_id, user=other)
         refused = as_user(other, workdir, "cancel", job_id)
@@ -270,10 +281,52 @@ def test_a_gpu_profile_run_gets_the_gpu_and_a_clean_environment(workdir, site_se
     assert "AIFNB_SETTINGS" not in env and "PYTEST_CURRENT_TEST" not in env  # --export=NONE
 
 
+def test_resubmit_runs_as_the_folders_owner_never_as_the_user_job_json_names(workdir, site_settings, unix_users, monkeypatch):
+    """A job.json edited to name another user: its owner's resubmit runs as the owner; another user and root without --as-admin are refused; root with --as-admin runs it as the owner."""
+    from aifnb_widgets.cli import main
+
+    owner, named = unix_users["learners"], unix_users["companies"]
+    out = workdir / "resubmitted.txt"
+    first = submit_notebook(workdir / "double.ipynb", profile="cpu-course", parameters={"X": 4, "OUT": str(out)}, user=owner,
+                            groups=["learners"], settings=site_settings)
+    [folder] = finish(owner, first.job_id)
+    out.unlink()
+    record = folder / "job.json"
+    original = record.read_text()
+    edit = ["runuser", "-u", owner, "--", "tee", str(record)]
+    subprocess.run(edit, input=original.replace(f'"user": "{owner}"', f'"user": "{named}"'), text=True, check=True, capture_output=True)
+    try:
+        assert json.loads(record.read_text())["user"] == named and record.owner() == owner
+        named_jobs = squeue_jobs(named)
+
+        by_owner = as_user(owner, workdir, "resubmit", str(folder))
+        assert by_owner.returncode == 0, by_owner.stderr
+        assert f"as {owner}:" in by_owner.stdout
+        job_id = re.search(r"submitted job ([0-9]+)", by_owner.stdout).group(1)
+        [again] = finish(owner, job_id)
+        assert read_record(again).user == owner and again.owner() == owner and out.read_text() == "8"
+
+        by_other = as_user(named, workdir, "resubmit", str(folder))
+        assert by_other.returncode == 2 and "Traceback" not in by_other.stderr, by_other.stderr
+        monkeypatch.setenv("AIFNB_SETTINGS", str(workdir / "site.yaml"))
+        monkeypatch.delenv("JUPYTERHUB_API_TOKEN", raising=False)
+        before = {view.folder for view in list_jobs(owner)}
+        assert main(["batch", "resubmit", str(folder)]) == 2  # root, without --as-admin
+        assert {view.folder for view in list_jobs(owner)} == before and squeue_jobs(named) == named_jobs
+
+        assert main(["batch", "resubmit", "--as-admin", str(folder)]) == 0
+        [third] = [view for view in list_jobs(owner) if view.folder not in before]
+        finish(owner, third.record.job_id)
+        assert read_record(third.folder).user == owner and third.folder.owner() == owner
+        assert squeue_jobs(named) == named_jobs
+    finally:  # the usage test at the end compares every finished job's record with Slurm
+        subprocess.run(edit, input=original, text=True, check=True, capture_output=True)
+
+
 def test_usage_report_without_slurmdbd_matches_the_jobs_this_module_ran(workdir, unix_users):
     from aifnb_widgets.batch.usage import sacct_usage, usage_report
 
-    until = datetime.now(timezone.utc) + timedelta(seconds=1)
+    until = datetime.now(UTC) + timedelta(seconds=1)
     assert sacct_usage(MODULE_START, until) is None  # the CI Slurm has no accounting storage
     users = {unix_users["learners"]: ["learners"], unix_users["companies"]: ["companies"]}
     report = usage_report(MODULE_START, until, users=users)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from aifnb_widgets.batch import api
 from aifnb_widgets.batch.layout import JobRecord, read_record, run_dir, write_record
-from aifnb_widgets.batch.queue import QueuedJob, current_user, elapsed_seconds, parse_squeue
+from aifnb_widgets.batch.queue import (
+    QueuedJob,
+    current_user,
+    elapsed_seconds,
+    parse_squeue,
+)
 
 USER = current_user()
-T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 def test_squeue_lines_keep_only_the_platforms_batch_jobs():
@@ -88,20 +92,30 @@ def test_cancelling_a_sweep_cancels_its_tasks_and_records_those_whose_runner_nev
 
 @pytest.mark.integration  # needs a real Unix user, not Slurm
 def test_root_acting_for_a_user_never_writes_through_their_symlinks(tmp_path, unix_users):
-    from aifnb_widgets.batch.layout import write_json
+    """A link anywhere below the home stops root; otherwise new folders and files are handed to the user by descriptor."""
+    import pwd
 
-    user = unix_users["learners"]
+    from aifnb_widgets.batch.layout import BatchError, open_below, opened, write_at
+
+    owner = pwd.getpwnam(unix_users["learners"])
     target = tmp_path / "elsewhere"
     target.mkdir()
-    runs = tmp_path / "home" / "ai-factory-runs"
-    runs.parent.mkdir()
-    runs.symlink_to(target)
-    with pytest.raises(PermissionError, match="symbolic link"):
-        write_json(runs / "nb" / "run-1" / "job.json", {"x": 1}, owner=user)
+    home = tmp_path / "home"
+    (home / "ai-factory-runs").mkdir(parents=True)
+    (home / "ai-factory-runs" / "nb").symlink_to(target)
+    with pytest.raises(BatchError, match="ai-factory-runs/nb is a symbolic link"):
+        open_below(home, home / "ai-factory-runs" / "nb" / "run-1", create=True, owner=owner)
     assert list(target.iterdir()) == []
-    write_json(tmp_path / "home2" / "ai-factory-runs" / "nb" / "run-1" / "job.json", {"x": 1}, owner=user)
-    assert (tmp_path / "home2" / "ai-factory-runs" / "nb" / "run-1" / "job.json").owner() == user
-    assert (tmp_path / "home2" / "ai-factory-runs").owner() == user
+    home2 = tmp_path / "home2"
+    home2.mkdir()
+    with opened(open_below(home2, home2 / "ai-factory-runs" / "nb" / "run-1", create=True, owner=owner)) as fd:
+        write_at(fd, "job.json", "{}", owner)
+        (home2 / "ai-factory-runs" / "nb" / "run-1" / "job.json").unlink()
+        (home2 / "ai-factory-runs" / "nb" / "run-1" / "job.json").symlink_to(target / "stolen")
+        write_at(fd, "job.json", "{}", owner)  # replaces the link, never writes through it
+    assert not (target / "stolen").exists() and not (home2 / "ai-factory-runs" / "nb" / "run-1" / "job.json").is_symlink()
+    assert (home2 / "ai-factory-runs" / "nb" / "run-1" / "job.json").owner() == owner.pw_name
+    assert (home2 / "ai-factory-runs").owner() == owner.pw_name
 
 
 @pytest.fixture
@@ -109,6 +123,7 @@ def scripted_slurm(tmp_path, monkeypatch):
     """sbatch answers job ids 500, 501...; release and scancel are noted."""
     calls: list[tuple[str, str]] = []
     ids = iter(range(500, 600))
+    (tmp_path / "home").mkdir()
     monkeypatch.setattr(api, "home_of", lambda user: str(tmp_path / "home"))
     monkeypatch.setattr(api.slurm, "submit_held", lambda account, script: calls.append(("sbatch", script)) or str(next(ids)))
     monkeypatch.setattr(api.slurm, "release", lambda account, job: calls.append(("release", job)))
@@ -136,7 +151,7 @@ def test_a_submission_that_cannot_write_its_records_is_cancelled(scripted_slurm,
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(api, "write_json", full_disk)
+    monkeypatch.setattr(api, "write_at", full_disk)
     with pytest.raises(OSError, match="No space"):
         api.submit_notebook(double_notebook, profile="cpu-course", groups=["learners"], settings=settings)
     assert [c[0] for c in calls] == ["sbatch", "scancel"]

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-
-from aifnb_widgets.batch.layout import JobRecord, write_record
 from aifnb_spawners.usage_log import record_session_event
-from aifnb_widgets.batch.usage import Usage, batch_usage, parse_sacct, session_usage, usage_chart, usage_table
+from aifnb_widgets.batch.layout import JobRecord, write_record
+from aifnb_widgets.batch.usage import (
+    Home,
+    Usage,
+    batch_usage,
+    parse_sacct,
+    session_usage,
+    usage_chart,
+    usage_table,
+)
 
-T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 GROUPS = {"ana": ["learners"], "bo": ["companies", "trainers"]}
 
 
@@ -80,20 +89,43 @@ def test_session_events_pair_into_sessions(tmp_path):
     assert row(table, "user", "bo", "session").gpu_hours == 4.0
 
 
-def test_batch_records_count_for_the_home_they_are_in_only(tmp_path):
-    def record(user, job, started, ended, status):
-        folder = tmp_path / user / "ai-factory-runs" / "nb" / f"x-{job}"
-        write_record(folder, JobRecord(job_id=job, user=user, notebook="/n.ipynb", profile="cpu-course", partition="cpu", cpus=2, gpus=0,
-                                       memory="4G", walltime="01:00:00", submitted_at=T0, started_at=started, ended_at=ended, status=status))
+def write_run(home, user, job, started, ended, status, **fields):
+    folder = home / "ai-factory-runs" / "nb" / f"x-{job}"
+    values = {"job_id": job, "user": user, "notebook": "/n.ipynb", "profile": "cpu-course", "partition": "cpu", "cpus": 2, "gpus": 0,
+              "memory": "4G", "walltime": "01:00:00", "submitted_at": T0, "started_at": started, "ended_at": ended, "status": status}
+    write_record(folder, JobRecord(**{**values, **fields}))
+    return folder
 
-    record("ana", "1", T0, T0 + hours(1), "completed")
-    record("ana", "2", None, None, "cancelled")  # never ran
-    record("ana", "3", T0, None, "running")
-    record("bo", "4", T0, T0 + hours(9), "completed")
-    (tmp_path / "ana" / "ai-factory-runs" / "nb" / "x-4").mkdir()
-    (tmp_path / "bo" / "ai-factory-runs" / "nb" / "x-4" / "job.json").rename(tmp_path / "ana" / "ai-factory-runs" / "nb" / "x-4" / "job.json")
-    usages = batch_usage({"ana": tmp_path / "ana"}, at=T0 + hours(2))
-    assert sorted((u.job_id, (u.end - u.start) / hours(1)) for u in usages) == [("1", 1.0), ("3", 2.0)]
+
+def test_batch_records_count_for_the_uid_that_owns_them_and_are_labelled_user_records(tmp_path):
+    """A record counts for the user whose uid owns it and whose name it holds; a record moved in, or owned by another uid, does not."""
+    me = os.getuid()
+    write_run(tmp_path / "ana", "ana", "1", T0, T0 + hours(1), "completed")
+    write_run(tmp_path / "ana", "ana", "2", None, None, "cancelled")  # never ran
+    write_run(tmp_path / "ana", "ana", "3", T0, None, "running")
+    write_run(tmp_path / "ana", "bo", "4", T0, T0 + hours(1), "completed")  # names another user
+    other = write_run(tmp_path / "ana", "ana", "5", T0, T0 + hours(1), "completed")
+    os.chown(other / "job.json", me + 4242, -1)  # written by someone else
+    skipped: list[tuple[str, str]] = []
+    usages = batch_usage({"ana": Home(tmp_path / "ana", me)}, at=T0 + hours(2), skipped=skipped)
+    assert sorted((u.job_id, (u.end - u.start) / hours(1), u.source) for u in usages) == [("1", 1.0, "user-record"), ("3", 2.0, "user-record")]
+    reasons = {Path(folder).name: reason for folder, reason in skipped}
+    assert "names user 'bo'" in reasons["x-4"] and "is not owned by ana" in reasons["x-5"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [({"cpus": 512}, "claims cpus=512; profile cpu-course allows 1-4"), ({"gpus": 8}, "claims gpus=8"),
+     ({"ended_at": T0 + hours(30)}, "longer than profile cpu-course allows"), ({"ended_at": T0 - hours(1)}, "before it starts"),
+     ({"profile": "made-up"}, "does not offer"), ({"started_at": T0 + hours(99), "ended_at": T0 + hours(99.5)}, "in the future")],
+    ids=["cpus", "gpus", "too-long", "reversed", "unknown-profile", "future"],
+)
+def test_user_written_resources_and_times_outside_the_profile_are_left_out_and_listed(tmp_path, settings, fields, reason):
+    """A job.json that claims what its profile could not have given is not counted, and the report says why."""
+    write_run(tmp_path, "ana", "7", T0, T0 + hours(1), "completed", **fields)
+    skipped: list[tuple[str, str]] = []
+    usages = batch_usage({"ana": Home(tmp_path, os.getuid())}, at=T0 + hours(48), profiles=settings.profiles, skipped=skipped)
+    assert usages == [] and len(skipped) == 1 and reason in skipped[0][1]
 
 
 def test_chart_has_cpu_and_gpu_bars_per_kind():

@@ -5,6 +5,13 @@ Every check happens before Slurm sees anything: the profile and resources throug
 the notebook's ``parameters`` cell. The job is submitted held and released only once its run
 folders, parameters.json and job.json exist, so no job can start without its records and the
 records always carry the real job id.
+
+Whose run a folder is: the uid that owns it, never the ``user`` its (user-written) job.json
+names. ``resubmit`` and ``cancel`` act as that owner; root acting for someone else's folder does
+so only when asked (``as_admin``), through :func:`~aifnb_spawners.slurm.run_as_prefix` (no
+system account), reading and writing below the home only through descriptors opened with
+``O_NOFOLLOW`` (:mod:`aifnb_widgets.batch.layout`), and it never copies a notebook from outside
+the run folder.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from typing import Any
 
 import httpx
 from aifnb_hub.settings import Settings, load_settings
+from aifnb_spawners.accounts import AccountPolicy
 from aifnb_spawners.profiles import JobRequest, resolve_request
+from aifnb_spawners.validate import DIGITS, USERNAME, check
 
 from aifnb_widgets.batch import queue as slurm
 from aifnb_widgets.batch.layout import (
@@ -31,26 +40,39 @@ from aifnb_widgets.batch.layout import (
     INPUT,
     JOB_NAME_PREFIX,
     LOG,
+    NOTEBOOK_LIMIT,
     PARAMETERS,
+    PARAMETERS_LIMIT,
+    RECORD,
+    RECORD_LIMIT,
+    BatchError,
     JobRecord,
+    json_text,
     now,
-    read_record,
-    read_records,
+    open_below,
+    open_folder,
+    opened,
+    parse_record,
+    read_at,
+    read_regular,
+    read_runs,
+    record_json,
     run_dir,
     stem_slug,
-    write_file,
-    write_json,
-    write_record,
+    write_at,
 )
-from aifnb_widgets.batch.params import ParameterError, check_parameters, declared_parameters
-from aifnb_widgets.batch.script import render_job_script
+from aifnb_widgets.batch.params import (
+    ParameterError,
+    check_parameters,
+    check_sweep,
+    declared_in,
+)
+from aifnb_widgets.batch.script import checked_path, render_job_script
 
 #: Resource choices a batch job may adjust, as in the spawn form (the profile is separate).
 RESOURCE_KEYS = ("partition", "cpus", "gpus", "walltime")
-
-
-class BatchError(ValueError):
-    """A request the batch tools refuse: not the user's job, no such notebook, Slurm said no."""
+#: A job id the tools accept: a job (``123``) or one run of a sweep (``123_4``).
+SLURM_ID = rf"{DIGITS}(?:_{DIGITS})?"
 
 
 def platform_settings() -> Settings:
@@ -81,8 +103,26 @@ def user_groups(user: str, settings: Settings) -> list[str]:
     return [name for name, group in settings.groups.items() if user in group.users]
 
 
+def account_of(user: str) -> pwd.struct_passwd:
+    """The Unix account of ``user``; BatchError naming the user when there is none."""
+    check("user", user, USERNAME, "user names are 1-32 of a-z, 0-9, '_', '-'")
+    try:
+        return pwd.getpwnam(user)
+    except KeyError:
+        raise BatchError(f"user {user!r} has no Unix account on this host") from None
+
+
 def home_of(user: str) -> str:
-    return pwd.getpwnam(user).pw_dir
+    """The home folder of ``user`` (see :func:`account_of`)."""
+    return account_of(user).pw_dir
+
+
+def acting_for(user: str) -> pwd.struct_passwd | None:
+    """None when the caller is ``user``; else ``user``'s account, if the account policy lets it
+    run jobs (:class:`~aifnb_spawners.accounts.AccountError` for system accounts)."""
+    if user == slurm.current_user():
+        return None
+    return AccountPolicy().check(user)
 
 
 @dataclass(frozen=True)
@@ -94,6 +134,62 @@ class Submission:
     request: JobRequest
     parameter_sets: list[dict[str, Any]]
     folders: list[Path]
+    user: str = ""
+
+
+def check_submission(
+    source: str,
+    notebook: str | Path,
+    *,
+    groups: Iterable[str],
+    settings: Settings,
+    profile: Any = None,
+    parameters: Mapping[str, Any] | None = None,
+    sweep: Sequence[Mapping[str, Any]] | None = None,
+    resources: Mapping[str, Any] | None = None,
+) -> tuple[JobRequest, list[dict[str, Any]]]:
+    """The Slurm request and the parameter sets of a submission of notebook JSON ``source``,
+    every choice checked (pure: no file, no Slurm). Raises
+    :class:`~aifnb_spawners.profiles.OptionError` or :class:`ParameterError` naming the field."""
+    if resources is not None and not isinstance(resources, Mapping):
+        raise ParameterError("resources", f"must be a mapping of {', '.join(RESOURCE_KEYS)} to values")
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise ParameterError("parameters", "must be a mapping of parameter names to values")
+    if sweep is not None:
+        check_sweep(sweep)
+    unknown = sorted(str(key) for key in set(resources or {}) - set(RESOURCE_KEYS))
+    if unknown:
+        raise ParameterError(unknown[0][:40], f"not a resource; choose among {', '.join(RESOURCE_KEYS)}")
+    options = {"profile": profile, **{k: v for k, v in (resources or {}).items() if v is not None and v != ""}}
+    request = resolve_request(settings.profiles, groups, options)
+    declared = declared_in(source, str(notebook))
+    sets = [check_parameters(declared, {**(parameters or {}), **item}) for item in (sweep if sweep is not None else [{}])]
+    return request, sets
+
+
+def render_submission(
+    request: JobRequest,
+    notebook: str | Path,
+    *,
+    tasks: int | None,
+    home: str,
+    submitted_at: datetime,
+    settings: Settings,
+    python: str = sys.executable,
+) -> str:
+    """The batch script of a checked submission (pure); InvalidValue naming a path or name that
+    cannot go into it."""
+    prefix = str(run_dir(checked_path("homedir", home), notebook, submitted_at, "", None))
+    return render_job_script(
+        request,
+        job_name=JOB_NAME_PREFIX + stem_slug(notebook)[:40],
+        homedir=home,
+        run_prefix=prefix,
+        log_path=f"{prefix}{'%A_%a' if tasks else '%j'}/{LOG}",
+        python=python,
+        tasks=tasks,
+        prologue=settings.hub.prologue,
+    )
 
 
 def submit_notebook(
@@ -113,61 +209,64 @@ def submit_notebook(
 
     Raises :class:`~aifnb_spawners.profiles.OptionError` (profile or resources) or
     :class:`~aifnb_widgets.batch.params.ParameterError` naming the field, before anything is
-    submitted; ``groups`` default to the user's groups (:func:`user_groups`).
+    submitted; ``groups`` default to the user's groups (:func:`user_groups`). The notebook is
+    read by the caller: root submitting for a user names the notebook itself.
     """
+    notebook = Path(notebook).expanduser().resolve()
+    if notebook.suffix != ".ipynb":
+        raise BatchError(f"{notebook} is not a notebook file (.ipynb)")
+    source = read_regular(notebook, NOTEBOOK_LIMIT)
+    return _submit(source, notebook, profile=profile, parameters=parameters, sweep=sweep, resources=resources, groups=groups,
+                   user=user, settings=settings, dry_run=dry_run)
+
+
+def _submit(
+    source: str,
+    notebook: Path,
+    *,
+    profile: Any,
+    parameters: Mapping[str, Any] | None,
+    sweep: Sequence[Mapping[str, Any]] | None,
+    resources: Mapping[str, Any] | None,
+    groups: Iterable[str] | None,
+    user: str | None,
+    settings: Settings | None,
+    dry_run: bool,
+) -> Submission:
     settings = settings or platform_settings()
     user = user or slurm.current_user()
-    notebook = Path(notebook).expanduser().resolve()
-    if notebook.suffix != ".ipynb" or not notebook.is_file():
-        raise BatchError(f"{notebook} is not a notebook file")
-    unknown = sorted(set(resources or {}) - set(RESOURCE_KEYS))
-    if unknown:
-        raise ParameterError(unknown[0], f"not a resource; choose among {', '.join(RESOURCE_KEYS)}")
-    options = {"profile": profile, **{k: v for k, v in (resources or {}).items() if v not in (None, "")}}
-    request = resolve_request(settings.profiles, user_groups(user, settings) if groups is None else groups, options)
-    source = notebook.read_text(encoding="utf-8")
-    declared = declared_parameters(notebook)
-    sets = [check_parameters(declared, {**(parameters or {}), **item}) for item in (sweep if sweep is not None else [{}])]
-    if sweep is not None and not sets:
-        raise ParameterError("sweep", "holds no parameter set")
-
+    groups = user_groups(user, settings) if groups is None else groups
+    request, sets = check_submission(source, notebook, groups=groups, settings=settings, profile=profile,
+                                     parameters=parameters, sweep=sweep, resources=resources)
     home = home_of(user)
     submitted_at = now().replace(microsecond=0)
     tasks = len(sets) if sweep is not None else None
-    prefix = str(run_dir(home, notebook, submitted_at, "", None))
-    script = render_job_script(
-        request,
-        job_name=JOB_NAME_PREFIX + stem_slug(notebook)[:40],
-        homedir=home,
-        run_prefix=prefix,
-        log_path=f"{prefix}{'%A_%a' if tasks else '%j'}/{LOG}",
-        python=sys.executable,
-        tasks=tasks,
-        prologue=settings.hub.prologue,
-    )
+    script = render_submission(request, notebook, tasks=tasks, home=home, submitted_at=submitted_at, settings=settings)
     if dry_run:
-        return Submission(None, script, request, sets, [])
+        return Submission(None, script, request, sets, [], user)
 
+    owner = acting_for(user)
     account = slurm.SlurmUser(user)
     job_id = slurm.submit_held(account, script)
     try:
         folders = []
         for index, values in enumerate(sets):
             folder = run_dir(home, notebook, submitted_at, job_id, index if tasks else None)
-            write_file(folder / INPUT, source, owner=user)
-            write_json(folder / PARAMETERS, values, owner=user)
             record = JobRecord(
                 job_id=job_id, task_id=index if tasks else None, user=user, notebook=str(notebook), profile=request.profile,
                 partition=request.partition, cpus=request.cpus, gpus=request.gpus, memory=request.memory,
                 walltime=request.walltime, submitted_at=submitted_at,
             )
-            write_record(folder, record, owner=user)
+            with opened(open_below(home, folder, create=True, owner=owner)) as fd:
+                write_at(fd, INPUT, source, owner)
+                write_at(fd, PARAMETERS, json_text(values), owner)
+                write_at(fd, RECORD, record_json(record), owner)
             folders.append(folder)
         slurm.release(account, job_id)
     except BaseException:
         slurm.scancel(account, job_id)
         raise
-    return Submission(job_id, script, request, sets, folders)
+    return Submission(job_id, script, request, sets, folders, user)
 
 
 @dataclass(frozen=True)
@@ -216,33 +315,42 @@ def _elapsed(record: JobRecord, at: datetime) -> str:
     return format_seconds(((record.ended_at or at) - record.started_at).total_seconds())
 
 
+def _runs_of(user: str) -> tuple[str, pwd.struct_passwd, list]:
+    """The user's home, account, and the runs in it that the user's uid owns (folder and record):
+    a job.json that names the user proves nothing, the user's job writes it."""
+    home = home_of(user)
+    account = account_of(user)
+    return home, account, [run for run in read_runs(home) if run.uid == account.pw_uid]
+
+
 def list_jobs(user: str | None = None) -> list[JobView]:
     """The user's runs, newest first: the state is Slurm's while the job is queued, else the
     record's (``LOST`` when a job left the queue without finishing its record)."""
     user = user or slurm.current_user()
-    home = home_of(user)
+    _, _, runs = _runs_of(user)
     queued = {job.slurm_id: job for job in slurm.queue(slurm.SlurmUser(user))}
     views = []
     at = now()
-    for folder, record in read_records(home):
-        if record.user != user:
-            continue
+    for run in runs:
+        record = run.record
         job = queued.get(record.slurm_id)
         if job is not None:
-            views.append(JobView(record, folder, job.state, job.reason, job.elapsed if job.state != "PENDING" else "0:00:00"))
+            views.append(JobView(record, run.folder, job.state, job.reason, job.elapsed if job.state != "PENDING" else "0:00:00"))
         else:
             state = record.status.upper() if record.status in FINAL else "LOST"
-            views.append(JobView(record, folder, state, "", _elapsed(record, at)))
+            views.append(JobView(record, run.folder, state, "", _elapsed(record, at)))
     return views
 
 
 def cancel_job(slurm_id: str, user: str | None = None) -> list[str]:
     """Cancel a run (``123_4``) or a whole sweep (``123``) of the user's; returns what was
-    cancelled. Refused unless the id is in the user's own records AND in their own queue."""
+    cancelled. Refused unless the id is in runs the user owns AND in their own queue."""
+    check("job_id", slurm_id, SLURM_ID, "a job id such as 123, or one run of a sweep such as 123_4")
     user = user or slurm.current_user()
-    home = home_of(user)
+    home, _, runs = _runs_of(user)
+    owner = acting_for(user)
     account = slurm.SlurmUser(user)
-    mine = [(folder, r) for folder, r in read_records(home) if r.user == user and slurm_id in (r.job_id, r.slurm_id)]
+    mine = [run for run in runs if slurm_id in (run.record.job_id, run.record.slurm_id)]
     if not mine:
         raise BatchError(f"{slurm_id} is not one of your batch jobs")
     queued = {job.slurm_id: job for job in slurm.queue(account) if slurm_id in (job.job_id, job.slurm_id)}
@@ -250,33 +358,122 @@ def cancel_job(slurm_id: str, user: str | None = None) -> list[str]:
         raise BatchError(f"{slurm_id} is no longer in the queue")
     slurm.scancel(account, slurm_id)
     at = now()
-    for folder, record in mine:
-        record = read_record(folder)  # fresh: the job may have started since
-        job = queued.get(record.slurm_id)
-        if record.status == "submitted" and job is not None:
-            # The runner never wrote this record and, stopped now, never will: record the end here,
-            # with the start Slurm reports if the job was already running.
-            started = at - timedelta(seconds=slurm.elapsed_seconds(job.elapsed)) if job.state != "PENDING" else None
-            write_record(folder, record.model_copy(update={"status": "cancelled", "started_at": started, "ended_at": at}), owner=user)
+    for run in mine:
+        with opened(open_below(home, run.folder, owner=owner)) as fd:
+            record = parse_record(read_at(fd, RECORD, RECORD_LIMIT)[0], run.folder / RECORD)  # fresh: it may have started
+            job = queued.get(record.slurm_id)
+            if record.status == "submitted" and job is not None:
+                # The runner never wrote this record and, stopped now, never will: record the end
+                # here, with the start Slurm reports if the job was already running.
+                started = at - timedelta(seconds=slurm.elapsed_seconds(job.elapsed)) if job.state != "PENDING" else None
+                update = {"status": "cancelled", "started_at": started, "ended_at": at}
+                write_at(fd, RECORD, record_json(record.model_copy(update=update)), owner)
     return list(queued)
 
 
-def resubmit(folder: str | Path, **overrides: Any) -> Submission:
-    """Submit the run in ``folder`` again: same notebook, profile, resources and parameters."""
-    folder = Path(folder)
-    record = read_record(folder)
-    parameters = json.loads((folder / PARAMETERS).read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class RunFiles:
+    """What a resubmission takes from a run folder, read through one descriptor."""
+
+    owner: pwd.struct_passwd
+    record: JobRecord
+    parameters: dict[str, Any]
+    source: str
+
+
+def read_run_folder(folder: str | Path, *, as_admin: bool = False) -> RunFiles:
+    """The owner, record, parameters and input notebook of a run folder, read as the folder's
+    owner would see them.
+
+    The owner is the uid of the folder (``lstat``: a link is refused), never the ``user`` the
+    record names. Someone else's folder is read only with ``as_admin`` (an admin's tools, run as
+    root), and then only when the folder is the one reached from the owner's home without a link,
+    its files are regular files owned by the owner, and the owner may run jobs.
+    """
+    folder = Path(folder).absolute()
+    caller = slurm.current_user()
+    try:
+        fd = open_folder(folder)
+    except FileNotFoundError:
+        raise BatchError(f"{folder} does not exist") from None
+    except PermissionError:
+        raise BatchError(f"{folder} is not readable by you ({caller})") from None
+    with opened(fd):
+        uid = os.fstat(fd).st_uid
+        try:
+            owner = pwd.getpwuid(uid)
+        except KeyError:
+            raise BatchError(f"{folder} belongs to uid {uid}, which has no account on this host") from None
+        acting = owner.pw_name != caller
+        if acting:
+            if not as_admin:
+                raise BatchError(f"{folder} belongs to {owner.pw_name}, not to you ({caller}); only {owner.pw_name} can "
+                                 f"resubmit it, or an admin as root with --as-admin (the job then runs as {owner.pw_name})")
+            AccountPolicy().check(owner.pw_name)
+            _same_folder_below_home(fd, folder, home_of(owner.pw_name))
+        files = {}
+        for name, limit in ((RECORD, RECORD_LIMIT), (PARAMETERS, PARAMETERS_LIMIT), (INPUT, NOTEBOOK_LIMIT)):
+            try:
+                text, info = read_at(fd, name, limit)
+            except FileNotFoundError:
+                raise BatchError(f"{folder} has no {name}: it is not a run folder") from None
+            except BatchError as exc:
+                raise BatchError(f"{folder}: {exc}") from None
+            if acting and info.st_uid != owner.pw_uid:
+                raise BatchError(f"{folder / name} is not owned by {owner.pw_name}, who owns the folder; refusing")
+            files[name] = text
+    try:
+        parameters = json.loads(files[PARAMETERS])
+    except json.JSONDecodeError:
+        raise BatchError(f"{folder / PARAMETERS} is not JSON") from None
+    if not isinstance(parameters, dict):
+        raise BatchError(f"{folder / PARAMETERS} is not a mapping of parameter names to values")
+    return RunFiles(owner, parse_record(files[RECORD], folder / RECORD), parameters, files[INPUT])
+
+
+def _same_folder_below_home(fd: int, folder: Path, home: str) -> None:
+    """Refuse unless ``fd`` is the folder reached from ``home`` one component at a time without
+    following a link: a link swapped into the path must not lend one user's run to another."""
+    try:
+        with opened(open_below(home, folder)) as again:
+            same = os.path.samestat(os.fstat(fd), os.fstat(again))
+    except FileNotFoundError:
+        same = False
+    if not same:
+        raise BatchError(f"{folder} is not a run folder inside its owner's home {home} (reached without links); refusing")
+
+
+def resubmit(
+    folder: str | Path,
+    *,
+    as_admin: bool = False,
+    groups: Iterable[str] | None = None,
+    settings: Settings | None = None,
+    dry_run: bool = False,
+) -> Submission:
+    """Submit the run in ``folder`` again, as the folder's owner: the notebook as it was
+    submitted (the folder's input.ipynb), the same profile, resources and parameters, all
+    checked again. The record's ``user`` and ``notebook`` are not trusted: the notebook path
+    only names the new run folder and the job's working folder."""
+    run = read_run_folder(folder, as_admin=as_admin)
+    record = run.record
     resources = {"partition": record.partition, "cpus": record.cpus, "gpus": record.gpus, "walltime": record.walltime}
-    return submit_notebook(record.notebook, profile=record.profile, parameters=parameters, resources=resources, user=record.user, **overrides)
+    return _submit(run.source, Path(record.notebook), profile=record.profile, parameters=run.parameters, sweep=None,
+                   resources=resources, groups=groups, user=run.owner.pw_name, settings=settings, dry_run=dry_run)
 
 
 __all__ = [
     "BatchError",
     "JobView",
+    "RunFiles",
     "Submission",
+    "account_of",
     "cancel_job",
+    "check_submission",
     "list_jobs",
     "platform_settings",
+    "read_run_folder",
+    "render_submission",
     "resubmit",
     "submit_notebook",
     "user_groups",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from aifnb_spawners.accounts import AccountError
 from aifnb_spawners.profiles import OptionError
 from aifnb_spawners.slurm import SlurmCommandError
+from aifnb_spawners.validate import InvalidValue
 
-from aifnb_widgets.batch.api import BatchError
+from aifnb_widgets.batch.layout import BatchError
 from aifnb_widgets.cli import guarded
 
-USER_ERRORS = (OptionError, BatchError, SlurmCommandError, OSError, ValueError)
+#: The project's own refusals, each naming what to fix; anything else is a bug and shows its traceback.
+USER_ERRORS = (OptionError, BatchError, InvalidValue, AccountError, SlurmCommandError)
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -39,8 +42,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     cancel.add_argument("job_id")
     cancel.set_defaults(func=_guarded(_cancel))
 
-    again = commands.add_parser("resubmit", help="submit a run folder's notebook again with the same parameters")
+    again = commands.add_parser("resubmit", help="submit a run folder's notebook again with the same parameters, as the folder's owner")
     again.add_argument("folder")
+    again.add_argument("--as-admin", action="store_true",
+                       help="as root, resubmit another user's run folder: the job runs as the folder's owner (never as the user job.json names)")
+    again.add_argument("--dry-run", action="store_true", help="check everything and print the batch script; submit nothing")
     again.set_defaults(func=_guarded(_resubmit))
 
     usage = commands.add_parser("usage", help="CPU- and GPU-hours per user and group (sacct, else the platform's records)")
@@ -103,19 +109,32 @@ def _cancel(args: argparse.Namespace) -> int:
 def _resubmit(args: argparse.Namespace) -> int:
     from aifnb_widgets.batch.api import resubmit
 
-    submission = resubmit(Path(args.folder))
-    print(f"submitted job {submission.job_id}: {submission.folders[0]}")
+    submission = resubmit(Path(args.folder), as_admin=args.as_admin, dry_run=args.dry_run)
+    if args.dry_run:
+        print(submission.script, end="")
+        return 0
+    print(f"submitted job {submission.job_id} as {submission.user}: {submission.folders[0]}")
     return 0
 
 
 def _usage(args: argparse.Namespace) -> int:
     from aifnb_widgets.batch.usage import usage_report
 
-    since = datetime.combine(args.since, time.min, timezone.utc)
-    until = datetime.combine(args.until, time.max, timezone.utc)
+    since = datetime.combine(args.since, time.min, UTC)
+    until = datetime.combine(args.until, time.max, UTC)
     report = usage_report(since, until, sessions_log=args.sessions_log)
     print(f"source: {report.source}")
     print(report.table.to_string(index=False) if len(report.table) else "no usage in this period")
+    if report.source != "sacct":
+        print("rows with source user-record come from job.json files the users' own jobs write: checked against their "
+              "profiles, not proof (Slurm's accounting, slurmdbd, is)")
+    if report.skipped:
+        print(f"{len(report.skipped)} user-written record(s) left out:")
+        for folder, reason in report.skipped:
+            print(f"  {folder}: {reason}")
     if args.csv:
-        report.table.to_csv(sys.stdout if args.csv == "-" else args.csv, index=False)
+        try:
+            report.table.to_csv(sys.stdout if args.csv == "-" else args.csv, index=False)
+        except OSError as exc:
+            raise BatchError(f"cannot write {args.csv}: {exc.strerror}") from None
     return 0

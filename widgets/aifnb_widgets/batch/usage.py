@@ -2,8 +2,12 @@
 
 Slurm's accounting (``sacct`` backed by slurmdbd) is the reference where a cluster has it. Where
 it has none (the embedded single-node Slurm, small centres), the platform's own records stand in:
-each batch run's job.json (written by the job itself) and a JSONL log of session starts and stops
-that the spawner appends to (:mod:`aifnb_spawners.usage_log`).
+a JSONL log of session starts and stops that the spawner appends to
+(:mod:`aifnb_spawners.usage_log`), and each batch run's job.json. A job.json is written by the
+user's own job, so a user can edit it: the report labels those rows ``user-record``, counts a
+record only for the uid that owns it, and leaves out (and lists) records whose resources or
+times their profile could not have given. Every file is opened without following links and
+only when it is a regular file (a FIFO named job.json must not hang the report).
 """
 
 from __future__ import annotations
@@ -11,27 +15,43 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import httpx
 import pandas as pd
 import plotly.graph_objects as go
+from aifnb_spawners.profiles import Profile, walltime_seconds
 from aifnb_spawners.slurm import SlurmCommandError, run_slurm
 from aifnb_spawners.usage_log import USAGE_LOG_ENV, SessionEvent
+from aifnb_spawners.validate import DIGITS, matches
+from pydantic import ValidationError
 
 from aifnb_widgets.batch.api import hub_get, platform_settings
-from aifnb_widgets.batch.layout import JOB_NAME_PREFIX, now, read_records
+from aifnb_widgets.batch.layout import (
+    JOB_NAME_PREFIX,
+    BatchError,
+    JobRecord,
+    now,
+    open_regular,
+    opened,
+    read_runs,
+)
 from aifnb_widgets.batch.queue import run_sync
 
 SESSION_JOB_PREFIX = "aifnb-session-"
 NO_GROUP = "(no group)"
 SACCT_FIELDS = "JobID,JobName,User,Start,End,AllocTRES"
-COLUMNS = ["scope", "name", "kind", "jobs", "hours", "cpu_hours", "gpu_hours"]
+COLUMNS = ["scope", "name", "kind", "source", "jobs", "hours", "cpu_hours", "gpu_hours"]
+#: Time a job may run past its walltime before Slurm kills it (KillWait and slack), in seconds.
+WALLTIME_GRACE_S = 300
 
 Kind = Literal["session", "batch"]
+#: Where a row's numbers come from: Slurm's accounting, the spawner's session log (written by
+#: the hub), or a job.json written by the user's own job.
+Source = Literal["slurm", "hub-log", "user-record"]
 
 
 @dataclass(frozen=True)
@@ -45,42 +65,103 @@ class Usage:
     end: datetime
     cpus: int
     gpus: int
+    source: Source = "slurm"
+
+
+class Home(NamedTuple):
+    """A user's home folder and uid: records count for the uid that owns them."""
+
+    path: str | Path
+    uid: int
 
 
 def session_usage(path: str | Path, at: datetime | None = None) -> list[Usage]:
     """Sessions from the log: a start without a stop is still running (counted until ``at``).
-    Malformed lines are skipped: the log is an accounting aid, not a reason for a report to fail."""
+    Malformed lines are skipped: the log is an accounting aid, not a reason for a report to fail.
+    The log is read line by line, and only when it is a regular file."""
     starts: dict[str, SessionEvent] = {}
     stops: dict[str, datetime] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        try:
-            event = SessionEvent.model_validate_json(line)
-        except ValueError:
-            continue
-        if event.event == "start":
-            starts[event.job_id] = event
-        else:
-            stops[event.job_id] = event.time
+    with opened(open_regular(path, follow=True)) as fd, open(fd, encoding="utf-8", errors="replace", closefd=False) as lines:
+        for line in lines:
+            try:
+                event = SessionEvent.model_validate_json(line)
+            except ValidationError:
+                continue
+            if event.event == "start":
+                starts[event.job_id] = event
+            else:
+                stops[event.job_id] = event.time
     at = at or now()
-    return [Usage(e.user, "session", job, e.time, stops.get(job, at), e.cpus, e.gpus) for job, e in starts.items()]
+    return [Usage(e.user, "session", job, e.time, stops.get(job, at), e.cpus, e.gpus, "hub-log") for job, e in starts.items()]
 
 
-def batch_usage(homes: Mapping[str, str | Path], at: datetime | None = None) -> list[Usage]:
+def record_problem(record: JobRecord, profiles: Mapping[str, Profile] | None, at: datetime) -> str | None:
+    """Why a user-written record cannot be counted as it stands, or None.
+
+    Times must be in order and not in the future; with the profiles, the record's CPUs and GPUs
+    must be ones its profile allows and its run no longer than the profile's longest walltime.
+    """
+    start, end = record.started_at, record.ended_at or at
+    if start is None:
+        return None
+    if end < start:
+        return f"ends ({end:%Y-%m-%d %H:%M:%S}) before it starts ({start:%Y-%m-%d %H:%M:%S})"
+    if start > at + timedelta(seconds=60) or end > at + timedelta(seconds=60):
+        return "has times in the future"
+    if start < record.submitted_at - timedelta(seconds=60):
+        return "starts before it was submitted"
+    if profiles is None:
+        return None
+    profile = profiles.get(record.profile)
+    if profile is None:
+        return f"names profile {record.profile[:40]!r}, which this platform does not offer"
+    for name, value, default, bounds in (("cpus", record.cpus, profile.cpus, profile.limits.cpus),
+                                         ("gpus", record.gpus, profile.gpus, profile.limits.gpus)):
+        allowed = range(bounds.min, bounds.max + 1) if bounds else range(default, default + 1)
+        if value not in allowed:
+            return f"claims {name}={value}; profile {profile.slug} allows {allowed.start}-{allowed.stop - 1}"
+    longest = walltime_seconds(profile.limits.walltime_max or profile.walltime) + WALLTIME_GRACE_S
+    if (end - start).total_seconds() > longest:
+        return f"ran {end - start}, longer than profile {profile.slug} allows"
+    return None
+
+
+def batch_usage(
+    homes: Mapping[str, Home],
+    at: datetime | None = None,
+    *,
+    profiles: Iterable[Profile] | None = None,
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[Usage]:
     """Batch runs from the job.json records in each user's home (runs that never started hold
-    nothing); a record is trusted only for the user whose home it is in."""
+    nothing), labelled ``user-record``. A record counts only for the uid that owns it and its
+    folder, when it names that user, and when :func:`record_problem` finds nothing; the others
+    are listed in ``skipped`` as ``(folder, reason)``."""
     at = at or now()
+    by_slug = {profile.slug: profile for profile in profiles} if profiles is not None else None
     usages = []
     for user, home in homes.items():
-        for _, record in read_records(home):
-            if record.user == user and record.started_at is not None:
-                usages.append(Usage(user, "batch", record.slurm_id, record.started_at, record.ended_at or at, record.cpus, record.gpus))
+        unusable: list[tuple[Path, str]] = []
+        for run in read_runs(home.path, unusable):
+            record = run.record
+            if run.uid != home.uid:
+                unusable.append((run.folder, f"is not owned by {user} (uid {home.uid})"))
+            elif record.user != user:
+                unusable.append((run.folder, f"names user {record.user!r}, but {user} owns it"))
+            elif (problem := record_problem(record, by_slug, at)) is not None:
+                unusable.append((run.folder, problem))
+            elif record.started_at is not None:
+                usages.append(Usage(user, "batch", record.slurm_id, record.started_at, record.ended_at or at, record.cpus, record.gpus,
+                                    "user-record"))
+        if skipped is not None:
+            skipped.extend((str(folder), reason) for folder, reason in unusable)
     return usages
 
 
 def _tres(alloc: str, key: str) -> int:
     for item in alloc.split(","):
         name, _, value = item.partition("=")
-        if name == key and value.isdigit():
+        if name == key and matches(DIGITS, value):
             return int(value)
     return 0
 
@@ -88,7 +169,7 @@ def _tres(alloc: str, key: str) -> int:
 def _sacct_time(text: str) -> datetime | None:
     if text in ("Unknown", "None", ""):
         return None
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)  # sacct runs with TZ=UTC
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)  # sacct runs with TZ=UTC
 
 
 def parse_sacct(output: str, at: datetime | None = None) -> list[Usage]:
@@ -105,7 +186,7 @@ def parse_sacct(output: str, at: datetime | None = None) -> list[Usage]:
         if kind is None or start is None:
             continue
         end = _sacct_time(end_text) or at
-        usages.append(Usage(user, kind, job_id, start, end, _tres(alloc, "cpu"), _tres(alloc, "gres/gpu")))
+        usages.append(Usage(user, kind, job_id, start, end, _tres(alloc, "cpu"), _tres(alloc, "gres/gpu"), "slurm"))
     return usages
 
 
@@ -121,12 +202,12 @@ def sacct_usage(since: datetime, until: datetime) -> list[Usage] | None:
 
 
 def _slurm_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def usage_table(usages: Iterable[Usage], groups: Mapping[str, Iterable[str]], since: datetime, until: datetime) -> pd.DataFrame:
     """Jobs, hours, CPU-hours and GPU-hours per user and per group (a user counts in each of
-    their groups), by kind; each interval is clipped to [since, until]."""
+    their groups), by kind and source; each interval is clipped to [since, until]."""
     rows = []
     for usage in usages:
         seconds = (min(usage.end, until) - max(usage.start, since)).total_seconds()
@@ -134,17 +215,17 @@ def usage_table(usages: Iterable[Usage], groups: Mapping[str, Iterable[str]], si
             continue
         hours = seconds / 3600
         for scope, name in [("user", usage.user), *(("group", g) for g in (list(groups.get(usage.user, ())) or [NO_GROUP]))]:
-            rows.append({"scope": scope, "name": name, "kind": usage.kind, "jobs": 1, "hours": hours,
+            rows.append({"scope": scope, "name": name, "kind": usage.kind, "source": usage.source, "jobs": 1, "hours": hours,
                          "cpu_hours": hours * usage.cpus, "gpu_hours": hours * usage.gpus})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
-    table = pd.DataFrame(rows).groupby(["scope", "name", "kind"], as_index=False)[["jobs", "hours", "cpu_hours", "gpu_hours"]].sum()
-    return table.sort_values(["scope", "name", "kind"], ascending=[False, True, True]).reset_index(drop=True)
+    table = pd.DataFrame(rows).groupby(["scope", "name", "kind", "source"], as_index=False)[["jobs", "hours", "cpu_hours", "gpu_hours"]].sum()
+    return table.sort_values(["scope", "name", "kind", "source"], ascending=[False, True, True, True]).reset_index(drop=True)
 
 
 def usage_chart(table: pd.DataFrame, scope: Literal["user", "group"] = "user") -> go.Figure:
     """CPU-hours and GPU-hours per user (or group), sessions and batch jobs stacked."""
-    part = table[table["scope"] == scope]
+    part = table[table["scope"] == scope].groupby(["name", "kind"], as_index=False)[["cpu_hours", "gpu_hours"]].sum()
     figure = go.Figure()
     for metric, axis in (("cpu_hours", "CPU-hours"), ("gpu_hours", "GPU-hours")):
         for kind in ("session", "batch"):
@@ -160,7 +241,7 @@ def platform_users(settings) -> dict[str, list[str]]:
     try:
         hub_users = hub_get("/users", timeout=30)
     except httpx.HTTPError as exc:
-        raise PermissionError(f"cannot list the hub's users ({exc}); the report needs an admin's token (read:users:groups)") from None
+        raise BatchError(f"cannot list the hub's users ({exc}); the report needs an admin's token (read:users:groups)") from None
     if hub_users is not None:
         return {u["name"]: list(u.get("groups", [])) for u in hub_users}
     users: dict[str, list[str]] = {}
@@ -172,13 +253,15 @@ def platform_users(settings) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class UsageReport:
-    """The admin report for a period: where the numbers come from, the table and its chart."""
+    """The admin report for a period: where the numbers come from, the table and its chart, and
+    the user-written records left out, with why."""
 
     source: Literal["sacct", "platform records"]
     since: datetime
     until: datetime
     usages: list[Usage]
     table: pd.DataFrame
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def figure(self, scope: Literal["user", "group"] = "user") -> go.Figure:
         return usage_chart(self.table, scope)
@@ -193,24 +276,30 @@ def usage_report(
     settings=None,
 ) -> UsageReport:
     """The report for ``users`` (name to groups; default: the platform's users). Reading other
-    users' homes needs the rights an admin's report job has (root, or a group-readable runs dir)."""
+    users' homes needs the rights an admin's report job has (root, or a group-readable runs dir).
+
+    Slurm's accounting when ``sacct`` has it; else the hub's session log and the users' own
+    job.json records, checked against the platform's profiles and labelled as user-written.
+    """
+    settings = settings or platform_settings()
     if users is None:
-        users = platform_users(settings or platform_settings())
+        users = platform_users(settings)
     at = now()
     usages = sacct_usage(since, until)
     source: Literal["sacct", "platform records"] = "sacct"
+    skipped: list[tuple[str, str]] = []
     if usages is None:
         source = "platform records"
         homes = {}
         for user in users:
             try:
-                homes[user] = pwd.getpwnam(user).pw_dir
+                entry = pwd.getpwnam(user)
             except KeyError:
                 continue
-        usages = batch_usage(homes, at)
+            homes[user] = Home(entry.pw_dir, entry.pw_uid)
+        usages = batch_usage(homes, at, profiles=settings.profiles, skipped=skipped)
         log = sessions_log or os.environ.get(USAGE_LOG_ENV)
         if log and Path(log).exists():
             usages += session_usage(log, at)
     usages = [u for u in usages if u.user in users]
-    return UsageReport(source, since, until, usages, usage_table(usages, users, since, until))
-
+    return UsageReport(source, since, until, usages, usage_table(usages, users, since, until), skipped)
