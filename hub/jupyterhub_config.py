@@ -6,7 +6,6 @@ function from aifnb_hub.apply. A bad key stops the hub here, with its path in th
 """
 
 import os
-import signal
 from pathlib import Path
 
 from aifnb_hub import apply
@@ -14,14 +13,11 @@ from aifnb_hub.catalogue import load_catalogue
 from aifnb_hub.content import publish_content, trust_config
 from aifnb_hub.dashboards.config import apply_dashboards
 from aifnb_hub.settings import load_settings
+from aifnb_hub.shutdown import prepare_clean_shutdown
 from aifnb_spawners.spawner import replaced_settings  # (importing it also installs the port-only job callback)
 
 c = get_config()  # noqa: F821  (provided by JupyterHub)
-# JupyterHub stops each managed service (idle culler, dashboards) with SIGINT and waits 30 s
-# before SIGTERM. A hub started with SIGINT ignored (nohup, `jupyterhub &` in a script) would
-# hand that on to the services it starts; it gets its own SIGINT handler once running.
-if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+prepare_clean_shutdown()  # before the proxy and the services start
 site_settings = os.environ.get("AIFNB_SETTINGS", "")
 settings = load_settings(site_settings or None)
 settings.hub.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
