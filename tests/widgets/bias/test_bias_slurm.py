@@ -176,6 +176,7 @@ def _submit_and_merge(slurm, user, job_dir, build_tiny_causal_lm, build_tiny_seq
     merge = subprocess.run([*run_as, sys.executable, "-m", "aifnb_widgets.cli", "bias", "merge", str(job_dir / "array")], capture_output=True, text=True, check=False)
     assert merge.returncode == 0, merge.stderr + logs
     results = json.loads((job_dir / "array" / "merged" / "results.json").read_text())
-    table = results["leaderboards"]["langbite-compat-1"]
+    # The LangBiTe-compatible spec, whatever its version (the specs are versioned by the bias engine).
+    table = next(board for name, board in results["leaderboards"].items() if name.startswith("langbite-compat-"))
     assert {str(gpt2), str(t5), "baseline: always No", "baseline: always refuses"} <= set(table)
     assert set(table[str(gpt2)]) == {"Gender", "Political", "Mean"}
