@@ -150,7 +150,7 @@ class DashboardsSection(_Section):
     connect_timeout: int = Field(60, ge=5, description="Seconds a rendered page has to connect to its kernel before it is shut down")
     idle_timeout: int = Field(900, ge=60, description="Voilà culls kernels idle this long (s), a backstop to leave_grace")
     preheat: int = Field(1, ge=0, le=8, description="Pre-rendered kernels kept ready per dashboard (Voilà preheat); 0: off")
-    max_kernels_per_user: int = Field(2, ge=1, description="Viewer kernels one user may hold at once, all dashboards together")
+    max_kernels_per_user: int = Field(3, ge=1, description="Viewer kernels one user may hold at once, all dashboards together")
     max_kernels_total: int = Field(32, ge=1, description="Viewer kernels of all dashboards together (memory of the service host)")
     max_body_mib: int = Field(8, ge=1, le=64, description="Largest request body (MiB) the service reads; bigger ones are refused unread")
     kernel_uids: tuple[int, int] = Field(

@@ -130,14 +130,13 @@ class VoilaProxyHandler(_VersionHandler):
             # A bookmark of a replaced version: open the current one.
             self.redirect(self.app.runners.base_url(slug, self.visible(slug).version))
             return
-        runner = await self.page_runner(slug, version)
-        refused = self.app.viewers.start_render(slug, version, self.current_user)
+        refused = self.app.viewers.start_render(slug, version, self.current_user)  # before any server starts
         if refused:
             status, reason, text = REFUSALS[refused]
             raise web.HTTPError(status, text, reason=reason)
         kernel_id = None
         try:
-            response = await self._fetch(runner, "")
+            response = await self._fetch(await self.page_runner(slug, version), "")
             found = KERNEL_IN_PAGE.search(response.body or b"")
             kernel_id = found.group(1).decode() if found else None
         finally:

@@ -140,16 +140,17 @@ def test_publish_fields_are_type_checked(dash_hub, change, field):
 
 
 def test_no_voila_token_on_any_command_line(dash_hub):
-    """Voilà's token reaches it in a 0600 file of its own uid: `ps -eo args` shows it nowhere."""
+    """Voilà's token reaches it in a 0600 file of its own uid: `ps -ewwo args` (untruncated) shows it nowhere."""
     with gallery_login(dash_hub, "trainer1") as trainer:
         assert publish(trainer, "argv", groups=["trainers"]).status_code == 201
         scratch = scratch_of(kernel_of(open_page(trainer, "argv")))
     token_file = scratch / "token"
     token = token_file.read_text()
     assert len(token) >= 32 and stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    args = subprocess.run(["ps", "-eo", "args"], check=True, capture_output=True, text=True).stdout
+    args = subprocess.run(["ps", "-ewwo", "args"], check=True, capture_output=True, text=True).stdout
     voila = [line for line in args.splitlines() if " -m voila " in line]
-    assert voila and token not in args and not [line for line in voila if "token=" in line]
+    assert voila and not [line for line in voila if re.search(r"--(Voila\.)?token[= ]", line)]
+    assert [line for line in args.splitlines() if token in line] == []
 
 
 def test_a_dashboard_cannot_read_another_dashboards_connection_file(dash_hub):
@@ -200,7 +201,7 @@ def test_oversized_unauthenticated_post_is_refused_before_it_is_read(dash_hub):
 
 
 def test_a_user_holds_at_most_their_cap_of_kernels(dash_hub):
-    """A viewer who opens more dashboards than max_kernels_per_user (3 here) gets 429 for the next one."""
+    """A viewer who opens more dashboards than max_kernels_per_user (3 here) gets 429, and no server, for the next one."""
     with gallery_login(dash_hub, "trainer1") as trainer:
         for n in range(4):
             assert publish(trainer, f"many-{n}", groups=["companies"]).status_code == 201
@@ -208,3 +209,5 @@ def test_a_user_holds_at_most_their_cap_of_kernels(dash_hub):
         pages = [open_page(company, f"many-{n}") for n in range(4)]
         assert [p.status_code for p in pages] == [200, 200, 200, 429]
         assert "Too many dashboards open" in pages[3].text
+    args = subprocess.run(["ps", "-ewwo", "args"], check=True, capture_output=True, text=True).stdout
+    assert f"{GALLERY}d/many-2/v/" in args and f"{GALLERY}d/many-3/v/" not in args  # a refused viewer starts no server
