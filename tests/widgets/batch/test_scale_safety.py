@@ -297,6 +297,19 @@ def test_resubmit_as_admin_refuses_links_fifos_and_foreign_files(learner_run, se
     assert calls_as == []
 
 
+@pytest.mark.integration  # needs real Unix users, not Slurm
+def test_resubmit_by_another_user_is_refused_in_one_line(learner_run, unix_users):
+    """The company user resubmitting the learner's folder gets exit 2 and one line naming why (it cannot read it), no traceback."""
+    import subprocess
+    import sys
+
+    folder, _, company, _ = learner_run
+    result = subprocess.run(["runuser", "-u", company, "--", sys.executable, "-m", "aifnb_widgets.cli", "batch", "resubmit", str(folder)],
+                            capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "AIFNB_SETTINGS": ""})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"is not readable by you ({company})" in result.stderr
+
+
 @pytest.mark.integration  # needs a real Unix user, not Slurm
 def test_resubmit_as_admin_of_a_system_accounts_folder_is_refused(learner_run, settings, calls_as):
     """A run folder owned by a system account (daemon) is refused by the account policy before anything runs."""

@@ -417,6 +417,8 @@ def read_run_folder(folder: str | Path, *, as_admin: bool = False) -> RunFiles:
                 text, info = read_at(fd, name, limit)
             except FileNotFoundError:
                 raise BatchError(f"{folder} has no {name}: it is not a run folder") from None
+            except PermissionError:
+                raise BatchError(f"{folder / name} is not readable by you ({caller})") from None
             except BatchError as exc:
                 raise BatchError(f"{folder}: {exc}") from None
             if acting and info.st_uid != owner.pw_uid:
