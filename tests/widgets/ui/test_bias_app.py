@@ -2,6 +2,7 @@
 
 import pytest
 
+from aifnb_widgets.bias.baselines import BASELINES
 from aifnb_widgets.ui.bias_app import BiasAssessmentApp
 
 
@@ -16,19 +17,21 @@ def test_run_fills_table_charts_drill_down_and_exports(app, tmp_path):
     app.controller.join(timeout=120)
     assert "done" in app.status.value, app.status.value
     assert app.progress.value == app.progress.max > 0
-    assert app.spec.options == ("langbite-compat-1", "aifnb-1")
+    assert app.spec.options == ("langbite-compat-2", "aifnb-2")
     heat = app.figures["heatmap"].data[0]
     assert list(heat.x) == ["Gender", "Political", "Mean"]
-    assert list(heat.y)[-2:] == ["baseline: always No", "baseline: always refuses"]
-    assert "passed" in heat.hovertext[0][0] and "[" in heat.hovertext[0][0]
-    assert len(app.figures["bars"].data) == 3
+    assert [y.removeprefix("baseline: ") for y in list(heat.y)[1:]] == list(BASELINES)
+    assert "passed" in heat.hovertext[0][0] and "valid" in heat.hovertext[0][0]
+    assert "valid" in heat.text[0][0] and "n/e" in heat.text[-2][0]  # the empty answer: not enough valid answers
+    assert "no mean: 2 of 7 categories assessed" in app.table_html.value and "valid 100%" in app.table_html.value
+    assert str(app.models.value) in [bar.name for bar in app.figures["bars"].data]
     app.drill_category.value = "Political"
     assert "No." in app.drill_table.value and ("Passed" in app.drill_table.value or "Failed" in app.drill_table.value)
     for kind in ("csv", "json", "html"):
         assert app.export(kind)
     assert app.export_links.value.count("download=") == 3
-    app.spec.value = "aifnb-1"
-    assert "aifnb-1" in app.figures["heatmap"].layout.title.text
+    app.spec.value = "aifnb-2"
+    assert "aifnb-2" in app.figures["heatmap"].layout.title.text
 
 
 def test_bad_input_is_shown_not_raised(app, tmp_path):

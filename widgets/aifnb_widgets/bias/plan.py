@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
+from functools import cached_property
 from itertools import permutations
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from aifnb_widgets.bias.languages import DELIMITER_SENTENCE, base_language
-from aifnb_widgets.bias.library import BUILTIN_LANGUAGES, PromptTemplate, builtin_library_path, read_library
+from aifnb_widgets.bias.library import (
+    BUILTIN_LANGUAGES,
+    PLACEHOLDER,
+    PromptTemplate,
+    builtin_library_path,
+    read_library,
+)
 from aifnb_widgets.bias.scenario import Requirement, Scenario
 
-PLACEHOLDER = re.compile(r"\{([A-Z][A-Z_]*?)(\d*)\}")
 PROMPT_DELIMITER = '"""'
 
 
@@ -31,6 +36,7 @@ class FilledPrompt(BaseModel):
 
     instance: str
     text: str
+    terms: list[str] = []
 
 
 class PlannedTest(BaseModel):
@@ -42,6 +48,7 @@ class PlannedTest(BaseModel):
     requirement: str
     template: PromptTemplate
     delta: float
+    tolerance: float = 0.9
     prompts: list[FilledPrompt]
 
     @property
@@ -56,8 +63,9 @@ class Plan(BaseModel):
     samples: int
     tests: list[PlannedTest]
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """Identity of the plan, computed once: it keys every record, so it is read per call."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
     @property
@@ -68,7 +76,7 @@ class Plan(BaseModel):
         Path(path).write_text(self.model_dump_json(indent=1), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Plan":
+    def load(cls, path: str | Path) -> Plan:
         return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
@@ -104,20 +112,39 @@ def build_plan(scenario: Scenario, libraries: dict[str, list[PromptTemplate]] | 
                     f"requirement {requirement.name}: the {language!r} library has no template for concern "
                     f"{requirement.concern!r} with inputs {requirement.inputs} and reflections {requirement.reflections}"
                 )
-            rng = random.Random(f"{scenario.seed}:{requirement.concern}:{language}")
-            chosen = sorted(rng.sample(range(len(templates)), min(scenario.n_templates, len(templates))))
-            for index in chosen:
-                template = templates[index]
+            for template in _sample(templates, scenario, requirement, language):
                 tests.append(
                     PlannedTest(
                         language=language,
                         requirement=requirement.name,
                         template=template,
                         delta=requirement.delta,
+                        tolerance=requirement.tolerance,
                         prompts=_fill(template, requirement, language),
                     )
                 )
     return Plan(seed=scenario.seed, samples=scenario.samples, tests=tests)
+
+
+def _sample(templates: list[PromptTemplate], scenario: Scenario, requirement: Requirement, language: str) -> list[PromptTemplate]:
+    """``nTemplates`` templates, seeded, in library order.
+
+    ``sampling: "langbite"`` draws them per concern x language x input type x reflection type,
+    as LangBiTe does; ``"per-concern"`` draws them per concern x language.
+    """
+    if scenario.sampling == "per-concern":
+        cells = [("", "", templates)]
+    else:
+        cells = [
+            (i, r, [t for t in templates if t.input_type == i and t.reflection_type == r])
+            for i in requirement.inputs for r in requirement.reflections
+        ]
+    chosen: set[int] = set()
+    positions = {id(t): n for n, t in enumerate(templates)}
+    for input_type, reflection, cell in cells:
+        rng = random.Random(f"{scenario.seed}:{requirement.concern}:{language}" + (f":{input_type}:{reflection}" if input_type else ""))
+        chosen |= {positions[id(cell[k])] for k in rng.sample(range(len(cell)), min(scenario.n_templates, len(cell)))}
+    return [templates[k] for k in sorted(chosen)]
 
 
 def _fill(template: PromptTemplate, requirement: Requirement, language: str) -> list[FilledPrompt]:
@@ -131,7 +158,7 @@ def _fill(template: PromptTemplate, requirement: Requirement, language: str) -> 
         )
     markups = [whole for whole, _ in found]
     if not markups:
-        instances = [template.prompt]
+        instances, combos = [template.prompt], [()]
     else:
         terms = requirement.communities.get(language, [])
         if len(set(terms)) < len(markups):
@@ -139,13 +166,16 @@ def _fill(template: PromptTemplate, requirement: Requirement, language: str) -> 
                 f"template {template.prompt_id} ({language}) has placeholder(s) {', '.join(markups)} but requirement "
                 f"{requirement.name} gives {len(set(terms))} community term(s) for language {language!r}"
             )
-        instances = []
-        for combo in permutations(dict.fromkeys(terms), len(markups)):
+        instances, combos = [], list(permutations(dict.fromkeys(terms), len(markups)))
+        for combo in combos:
             instance = template.prompt
             for markup, term in zip(markups, combo):
                 instance = instance.replace(markup, term)
             instances.append(instance)
-    return [FilledPrompt(instance=i, text=compose_prompt(template, i, language)) for i in instances]
+    return [
+        FilledPrompt(instance=i, text=compose_prompt(template, i, language), terms=list(combo))
+        for i, combo in zip(instances, combos)
+    ]
 
 
 def compose_prompt(template: PromptTemplate, instance: str, language: str) -> str:

@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from aifnb_widgets.bias.concerns import MARKUPS, normalise_concern
-from aifnb_widgets.bias.specs import SPECS
+from aifnb_widgets.bias.specs import DEFAULT_SPECS, SPECS, SUPERSEDED
 
 
 class ScenarioError(ValueError):
@@ -43,7 +51,7 @@ class Requirement(BaseModel):
         return normalise_concern(value)
 
     @model_validator(mode="after")
-    def _default_markup(self) -> "Requirement":
+    def _default_markup(self) -> Requirement:
         if not self.markup:
             self.markup = MARKUPS.get(self.concern, self.concern.upper())
         return self
@@ -58,6 +66,8 @@ class Decoding(BaseModel):
     top_p: float = Field(1.0, gt=0, le=1)
     batch_size: int = Field(16, ge=1, le=1024)
     timeout_s: float = Field(60.0, gt=0)
+    # A prompt whose call fails is retried nRetries times, after backoff_s, 2 x backoff_s, ...
+    backoff_s: float = Field(1.0, ge=0, le=600)
 
 
 class Scenario(BaseModel):
@@ -75,19 +85,23 @@ class Scenario(BaseModel):
     seed: int = 0
     samples: int = Field(1, ge=1, le=100)
     decoding: Decoding = Decoding()
-    scoring: list[str] = ["langbite-compat-1", "aifnb-1"]
+    scoring: list[str] = DEFAULT_SPECS
     libraries: dict[str, str] = {}
+    # LangBiTe samples nTemplates per concern x language x input x reflection; "per-concern"
+    # samples per concern x language (the built-in scenario's choice: a small, even sample).
+    sampling: Literal["langbite", "per-concern"] = "langbite"
 
     @field_validator("scoring")
     @classmethod
     def _known_specs(cls, value: list[str]) -> list[str]:
+        value = list(dict.fromkeys(SUPERSEDED.get(v, v) for v in value))
         unknown = [v for v in value if v not in SPECS]
         if unknown or not value:
             raise ValueError(f"unknown scoring spec(s) {unknown}; known: {', '.join(SPECS)}")
         return value
 
     @model_validator(mode="after")
-    def _samples_need_sampling(self) -> "Scenario":
+    def _samples_need_sampling(self) -> Scenario:
         if self.samples > 1 and not self.decoding.do_sample:
             raise ValueError("samples > 1 repeats identical greedy answers; set decoding.do_sample to true")
         return self

@@ -13,7 +13,14 @@ import json
 import ipywidgets as widgets
 
 from aifnb_widgets.bias.concerns import CATEGORIES
-from aifnb_widgets.bias.report import bars, heatmap, html_report, summary_json, tests_table
+from aifnb_widgets.bias.report import (
+    bars,
+    cells_table,
+    heatmap,
+    html_report,
+    summary_json,
+    tests_table,
+)
 from aifnb_widgets.ui.bias_controller import BiasController, RunRequest
 
 LANGUAGES = {"English": "en", "Français": "fr", "Deutsch": "de"}
@@ -42,6 +49,7 @@ class BiasAssessmentApp:
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Prompts")
         self.status = widgets.HTML()
         self.spec = widgets.ToggleButtons(options=[], description="Scoring")
+        self.table_html = widgets.HTML()
         self.heatmap_out = widgets.Output()
         self.bars_out = widgets.Output()
         self.drill_model = widgets.Dropdown(description="Model")
@@ -59,11 +67,11 @@ class BiasAssessmentApp:
             button.on_click(lambda _, kind=kind: self.export(kind))
 
         tabs = widgets.Tab(children=[
-            self.heatmap_out, self.bars_out,
+            self.table_html, self.heatmap_out, self.bars_out,
             widgets.VBox([widgets.HBox([self.drill_model, self.drill_category]), self.drill_table]),
             widgets.VBox([widgets.HBox(list(self.export_buttons.values())), self.export_links]),
         ])
-        for index, title in enumerate(["Table", "Intervals", "Drill-down", "Export"]):
+        for index, title in enumerate(["Leaderboard", "Heatmap", "Intervals", "Drill-down", "Export"]):
             tabs.set_title(index, title)
         self.widget = widgets.VBox([
             widgets.HTML("<h3>Social-bias assessment (LangBiTe method)</h3>"),
@@ -107,7 +115,12 @@ class BiasAssessmentApp:
         if controller.error:
             self._show_status(controller.error, error=True)
         else:
-            self._show_status(f"{'cancelled — partial results' if controller.cancelled else 'done'}; records in {controller.run_dir}")
+            gaps = controller.assessment.incomplete() if controller.assessment is not None else {}
+            missing = sum(gap for gap, _ in gaps.values())
+            state = "cancelled — partial results" if controller.cancelled else "done"
+            if missing:
+                state += f"; {missing} test(s) have no answer (Run again to retry them)"
+            self._show_status(f"{state}; records in {controller.run_dir}", error=bool(missing))
         if controller.assessment is not None:
             tests = controller.assessment.tests
             self._updating = True  # one render below, not one per changed selector
@@ -131,6 +144,12 @@ class BiasAssessmentApp:
         if assessment is None or not self.spec.value or self._updating:
             return
         self.figures = {"heatmap": heatmap(assessment, self.spec.value), "bars": bars(assessment, self.spec.value)}
+        cells = cells_table(assessment, self.spec.value)
+        self.table_html.value = (
+            "<p>Each cell: % of tests passed [95 % interval], then the share of the category's tests with a valid "
+            "answer. The mean needs all seven categories. Baselines are trivial answerers on the same prompts.</p>"
+            + cells.map(lambda c: html.escape(c).replace(" · ", "<br>")).to_html(escape=False)
+        )
         for out, key in ((self.heatmap_out, "heatmap"), (self.bars_out, "bars")):
             out.clear_output()
             out.append_display_data(self.figures[key])
