@@ -92,9 +92,8 @@ def test_unreachable_endpoint_is_a_clear_error():
 
 
 def test_client_error_is_reported_with_status():
-    with ChatServer(status=404) as server:
-        with pytest.raises(BackendError, match="HTTP 404"):
-            OpenAIBackend(server.url, "m").generate(["q"])
+    with ChatServer(status=404) as server, pytest.raises(BackendError, match="HTTP 404"):
+        OpenAIBackend(server.url, "m").generate(["q"])
 
 
 def test_a_scenario_runs_against_the_endpoint_and_records_everything(tmp_path):

@@ -28,6 +28,7 @@ class GenerationSettings:
     seed: int = 0
     timeout_s: float = 60.0
     retries: int = 1
+    backoff_s: float = 1.0  # wait before the first retry of a failed prompt; doubled for each next one
 
     def as_record(self) -> dict:
         return asdict(self)

@@ -13,6 +13,8 @@ from aifnb_widgets.bias.scenario import ScenarioError
 from aifnb_widgets.cli import guarded
 
 USER_ERRORS = (ScenarioError, PlanError, LibraryError, BackendError, ValueError, RuntimeError, OSError)
+# Exit status of ``run``/``report``/``merge`` when tests have no answer: distinct from 2 (bad input).
+INCOMPLETE_EXIT = 3
 
 
 def register(groups: argparse._SubParsersAction) -> None:
@@ -32,6 +34,10 @@ def register(groups: argparse._SubParsersAction) -> None:
     report.add_argument("run_dirs", nargs="+", help="one run directory, or several of the same plan to merge")
     report.add_argument("--out", help="where to write the report (default: the first run directory)")
     report.add_argument("--spec", action="append", help="scoring spec(s) (default: the scenario's)")
+    report.add_argument(
+        "--partial", action="store_true",
+        help="score a run that has tests without answers (exit 0); without it such a run exits 3",
+    )
     report.set_defaults(func=_guarded(_report))
 
     submit = commands.add_parser("submit", help="write and sbatch a job array with one task per model")
@@ -49,9 +55,12 @@ def register(groups: argparse._SubParsersAction) -> None:
     merge = commands.add_parser("merge", help="merge the tasks of a job array into one leaderboard")
     merge.add_argument("job_dir")
     merge.add_argument("--out", help="default: JOB_DIR/merged")
+    merge.add_argument("--partial", action="store_true", help="merge even when tasks have tests without answers")
     merge.set_defaults(func=_guarded(_merge))
 
-    check = commands.add_parser("check-library", help="validate a LangBiTe-format prompt library")
+    check = commands.add_parser(
+        "check-library", help="validate a LangBiTe-format prompt library (encoding, columns, oracles, placeholders)"
+    )
     check.add_argument("path")
     check.set_defaults(func=_guarded(_check_library))
 
@@ -70,7 +79,11 @@ _guarded = guarded("bias", USER_ERRORS)
 
 def _load_scenario(args: argparse.Namespace):
     from aifnb_widgets.bias.concerns import normalise_concern
-    from aifnb_widgets.bias.scenario import default_scenario, load_scenario, parse_scenario
+    from aifnb_widgets.bias.scenario import (
+        default_scenario,
+        load_scenario,
+        parse_scenario,
+    )
 
     scenario = load_scenario(args.scenario) if args.scenario else default_scenario()
     data = scenario.model_dump(by_alias=True)
@@ -111,23 +124,46 @@ def _run(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-        run_scenario(scenario, models, args.out, progress=progress, device=args.device)
+        summaries = run_scenario(scenario, models, args.out, progress=progress, device=args.device)
     assessment = assess_run_dirs([args.out])
     paths = write_report(assessment, args.out)
     print(format_leaderboard(assessment))
     print(f"\nreport: {paths['html']}")
+    failed = sum(s.calls_failed for s in summaries)
+    if failed:
+        print(
+            f"aifnb bias run: {failed} call(s) failed and are recorded as errors (see 'error' in "
+            f"{Path(args.out) / 'records'}); run the same command again to retry them",
+            file=sys.stderr,
+        )
+        return INCOMPLETE_EXIT
+    return 0
+
+
+def _finish(assessment, out: str | Path, partial: bool, command: str) -> int:
+    """Write and print the report; a run with unanswered tests fails unless ``--partial``."""
+    from aifnb_widgets.bias.report import format_leaderboard, write_report
+
+    paths = write_report(assessment, out)
+    print(format_leaderboard(assessment))
+    print(f"\nreport: {paths['html']}")
+    gaps = assessment.incomplete()
+    if gaps and not partial:
+        detail = "; ".join(f"{model}: {missing} of {total} tests have no answer" for model, (missing, total) in gaps.items())
+        print(
+            f"aifnb bias {command}: the run is incomplete ({detail}). Resume it with 'aifnb bias run' on the same "
+            "directory, or pass --partial to accept a report on the tests that have answers",
+            file=sys.stderr,
+        )
+        return INCOMPLETE_EXIT
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
-    from aifnb_widgets.bias.report import format_leaderboard, write_report
     from aifnb_widgets.bias.results import assess_run_dirs
 
     assessment = assess_run_dirs(args.run_dirs, specs=args.spec)
-    paths = write_report(assessment, args.out or args.run_dirs[0])
-    print(format_leaderboard(assessment))
-    print(f"\nreport: {paths['html']}")
-    return 0
+    return _finish(assessment, args.out or args.run_dirs[0], args.partial, "report")
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -146,25 +182,27 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from aifnb_widgets.bias.report import format_leaderboard, write_report
     from aifnb_widgets.bias.results import assess_run_dirs
     from aifnb_widgets.bias.slurm import task_dirs
 
     assessment = assess_run_dirs(task_dirs(args.job_dir))
-    paths = write_report(assessment, args.out or Path(args.job_dir) / "merged")
-    print(format_leaderboard(assessment))
-    print(f"\nreport: {paths['html']}")
-    return 0
+    return _finish(assessment, args.out or Path(args.job_dir) / "merged", args.partial, "merge")
 
 
 def _check_library(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from aifnb_widgets.bias.library import read_library
+    from aifnb_widgets.bias.library import check_placeholders, read_library
 
     templates = read_library(args.path)
+    problems = check_placeholders(templates, args.path)
+    if problems:
+        for problem in problems:
+            print(f"aifnb bias check-library: {problem}", file=sys.stderr)
+        return 2
     counts = Counter(t.concern for t in templates)
     print(f"{args.path}: {len(templates)} templates")
     for concern, n in sorted(counts.items()):
-        print(f"  {concern}: {n}")
+        operations = Counter(t.prediction["operation"] for t in templates if t.concern == concern)
+        print(f"  {concern}: {n} ({', '.join(f'{op} {k}' for op, k in sorted(operations.items()))})")
     return 0

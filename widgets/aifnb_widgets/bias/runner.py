@@ -2,18 +2,38 @@
 
 Batches are the unit of progress, cancellation and durability: the callback fires and the
 cancel flag is read between batches, and each batch's records are flushed before the next.
+
+A failure never loses or mis-scores a run. When a batch raises (or returns the wrong number of
+answers) its prompts are asked again one at a time, each retried ``retries`` times with a
+doubling backoff, so one bad prompt costs one Error record, not the run. An answer that is not
+text is coerced (numbers, JSON values) or recorded as an error naming its type. Failed calls
+are retried by the next run on the same directory, and ``report`` counts them as missing.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
-from aifnb_widgets.backends.base import Backend, BackendError, GenerationSettings, identify
+from aifnb_widgets.backends.base import (
+    Backend,
+    BackendError,
+    GenerationSettings,
+    identify,
+)
 from aifnb_widgets.bias.plan import Plan, build_plan
-from aifnb_widgets.bias.records import append_records, call_key, latest_answers, now, read_records, records_path
+from aifnb_widgets.bias.records import (
+    append_records,
+    call_key,
+    latest_answers,
+    now,
+    read_records,
+    records_path,
+)
 from aifnb_widgets.bias.scenario import Scenario
 
 PLAN_FILE = "plan.json"
@@ -28,6 +48,7 @@ class RunSummary:
     calls_made: int
     calls_skipped: int
     cancelled: bool
+    calls_failed: int = 0
 
 
 def settings_for(scenario: Scenario) -> GenerationSettings:
@@ -39,6 +60,7 @@ def settings_for(scenario: Scenario) -> GenerationSettings:
         seed=scenario.seed,
         timeout_s=scenario.decoding.timeout_s,
         retries=scenario.n_retries,
+        backoff_s=scenario.decoding.backoff_s,
     )
 
 
@@ -69,43 +91,102 @@ def run_model(
     batch_size: int = 16,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RunSummary:
+    """Ask every pending call of the plan, append its record, and return what was done.
+
+    Calls already answered in ``run_dir`` are skipped; calls that failed before are asked again.
+    """
     model_id, revision = identify(backend)
     path = records_path(run_dir, model_id)
     done = latest_answers(read_records(path))
+    digest = plan.digest
     calls = [
         (ti, pi, s)
         for ti, test in enumerate(plan.tests)
         for pi in range(len(test.prompts))
         for s in range(plan.samples)
     ]
-    pending = [c for c in calls if call_key(model_id, plan.digest, *c) not in done]
+    pending = [c for c in calls if call_key(model_id, digest, *c) not in done]
     # Similar lengths side by side: less padding per batch, and resuming keeps the same batches.
     pending.sort(key=lambda c: len(plan.tests[c[0]].prompts[c[1]].text))
     total, finished = len(calls), len(calls) - len(pending)
     if progress:
         progress(finished, total)
-    made = 0
+    made = failed = 0
+    params = settings.as_record()
     for start in range(0, len(pending), batch_size):
         if cancel is not None and cancel.is_set():
-            return RunSummary(model_id, made, total - len(pending), cancelled=True)
+            return RunSummary(model_id, made, total - len(pending), cancelled=True, calls_failed=failed)
         batch = pending[start : start + batch_size]
         prompts = [plan.tests[ti].prompts[pi].text for ti, pi, _ in batch]
-        try:
-            answers = backend.generate(prompts)
-            if len(answers) != len(prompts):
-                raise BackendError(f"model {model_id} returned {len(answers)} answers for {len(prompts)} prompts")
-            error = None
-        except Exception as exc:  # a user's backend may raise anything; the record says what
-            answers, error = [None] * len(prompts), f"{type(exc).__name__}: {exc}"
+        results = _ask_batch(backend, model_id, prompts, settings, sleep, cancel)
         revision = identify(backend)[1]  # an endpoint reveals its revision with its first answer
-        append_records(path, [_record(plan, model_id, revision, settings, c, p, a, error) for c, p, a in zip(batch, prompts, answers)])
-        if error is not None:
-            raise BackendError(f"model {model_id} failed after {made} calls (records kept in {path}): {error}")
+        append_records(path, [
+            _record(plan, digest, model_id, revision, params, settings.seed, c, p, a, e)
+            for c, p, (a, e) in zip(batch, prompts, results)
+        ])
         made += len(batch)
+        failed += sum(1 for _, e in results if e is not None)
         if progress:
             progress(finished + made, total)
-    return RunSummary(model_id, made, total - len(pending), cancelled=False)
+    return RunSummary(model_id, made, total - len(pending), cancelled=False, calls_failed=failed)
+
+
+def _ask_batch(backend, model_id, prompts, settings, sleep, cancel) -> list[tuple[str | None, str | None]]:
+    """(answer, error) per prompt: the batch in one call, else each prompt alone with retries."""
+    try:
+        answers = backend.generate(prompts)
+        if not isinstance(answers, (list, tuple)) or len(answers) != len(prompts):
+            count = len(answers) if isinstance(answers, (list, tuple)) else type(answers).__name__
+            raise BackendError(f"model {model_id} returned {count} answers for {len(prompts)} prompts")
+        return [coerce_answer(a) for a in answers]
+    except Exception as exc:  # noqa: BLE001 - a user's backend may raise anything: ask each prompt alone
+        batch_error = _describe(exc)
+    results = []
+    for prompt in prompts:
+        # A batch of one has already had its first attempt.
+        answer, error = None, batch_error
+        for attempt in range(1 if len(prompts) == 1 else 0, settings.retries + 1):
+            if cancel is not None and cancel.is_set():
+                break
+            if attempt:
+                sleep(settings.backoff_s * 2 ** (attempt - 1))
+            try:
+                answers = backend.generate([prompt])
+                if not isinstance(answers, (list, tuple)) or len(answers) != 1:
+                    raise BackendError(f"model {model_id} did not return exactly one answer for one prompt")
+                answer, error = coerce_answer(answers[0])
+            except Exception as exc:  # noqa: BLE001 - recorded with its message; the run goes on
+                answer, error = None, _describe(exc)
+            if error is None:
+                break
+        results.append((answer if error is None else None, error))
+    return results
+
+
+def coerce_answer(answer: object) -> tuple[str | None, str | None]:
+    """(text, None) for anything readable as an answer; (None, why) for what is not.
+
+    Numbers and JSON values are written as JSON text, bytes decoded; None and other objects
+    are errors, so a broken backend shows up as failed calls rather than as a crash in report.
+    """
+    if isinstance(answer, str):
+        return answer, None
+    if answer is None:
+        return None, "the model returned no answer (None)"
+    if isinstance(answer, bytes):
+        return answer.decode("utf-8", errors="replace"), None
+    if isinstance(answer, (bool, int, float, dict, list)):
+        try:
+            return json.dumps(answer, ensure_ascii=False), None
+        except (TypeError, ValueError):
+            pass
+    return None, f"the model returned a {type(answer).__name__}, not text"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def run_scenario(
@@ -131,14 +212,14 @@ def run_scenario(
     return summaries
 
 
-def _record(plan: Plan, model_id: str, revision: str | None, settings: GenerationSettings, call, prompt, answer, error) -> dict:
+def _record(plan: Plan, digest: str, model_id: str, revision: str | None, params: dict, seed: int, call, prompt, answer, error) -> dict:
     ti, pi, sample = call
     test = plan.tests[ti]
     return {
-        "key": call_key(model_id, plan.digest, ti, pi, sample),
+        "key": call_key(model_id, digest, ti, pi, sample),
         "model": model_id,
         "revision": revision,
-        "plan": plan.digest,
+        "plan": digest,
         "test": ti,
         "prompt_index": pi,
         "sample": sample,
@@ -146,8 +227,8 @@ def _record(plan: Plan, model_id: str, revision: str | None, settings: Generatio
         "concern": test.concern,
         "template_id": test.template.prompt_id,
         "prompt": prompt,
-        "params": settings.as_record(),
-        "seed": settings.seed,
+        "params": params,
+        "seed": seed,
         "answer": answer,
         "error": error,
         "time": now(),

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from aifnb_widgets.backends.factory import validate_model_spec
 from aifnb_widgets.bias.results import Assessment, assess_run_dirs
@@ -33,7 +33,7 @@ class BiasController:
     def __init__(
         self,
         on_progress: Callable[[int, int], None] = lambda done, total: None,
-        on_finished: Callable[["BiasController"], None] = lambda controller: None,
+        on_finished: Callable[[BiasController], None] = lambda controller: None,
     ):
         self.on_progress = on_progress
         self.on_finished = on_finished
@@ -98,11 +98,11 @@ class BiasController:
             summaries = run_scenario(scenario, request.models, self.run_dir, progress=self.on_progress, cancel=self._cancel)
             self.cancelled = any(s.cancelled for s in summaries)
             self.assessment = assess_run_dirs([self.run_dir])
-        except Exception as exc:  # shown in the dashboard; the kernel and partial records survive
+        except Exception as exc:  # noqa: BLE001 - shown in the dashboard; the kernel and partial records survive
             self.error = f"{type(exc).__name__}: {exc}"
             try:
                 self.assessment = assess_run_dirs([self.run_dir])
-            except Exception:
+            except Exception:  # noqa: BLE001 - nothing scorable yet: the message above says why
                 self.assessment = None
         finally:
             self.on_finished(self)
