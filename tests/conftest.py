@@ -19,6 +19,19 @@ TEST_USERS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_hub_left_running():
+    """A hub a test started and never stopped (say, an assertion before its stop) is stopped at
+    the end of the run, so no hub, proxy or service outlives the tests."""
+    yield
+    from tests.support.hub import Hub
+
+    forgotten = list(Hub.started)
+    for hub in forgotten:
+        hub.stop()
+    assert not forgotten, f"{len(forgotten)} hub(s) left running by tests (now stopped): {[h.url for h in forgotten]}"
+
+
 def _root_required(what: str) -> None:
     if os.geteuid() != 0:
         pytest.fail(f"{what} needs root (it starts Slurm daemons and creates Unix users); run the README's test command")

@@ -35,6 +35,8 @@ def test_replaced_batchspawner_setting_stops_the_hub(unix_users, tmp_path):
     # An admin's line above the platform's config, in the same file (same config object).
     config.write_text(f"get_config().FactorySlurmSpawner.req_partition = 'x'\n{CONFIG.read_text()}")
     hub = Hub(tmp_path, unix_users, config=config)
-    with pytest.raises(RuntimeError, match=r"req_partition is not used by FactorySlurmSpawner; set the profile's partition"):
-        hub.start(timeout=30)
-    hub.stop()
+    try:
+        with pytest.raises(RuntimeError, match=r"req_partition is not used by FactorySlurmSpawner; set the profile's partition"):
+            hub.start(timeout=30)
+    finally:
+        hub.stop()  # a hub that started by mistake is stopped too

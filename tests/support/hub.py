@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import yaml
@@ -102,6 +103,9 @@ class HubExited(RuntimeError):
 class Hub:
     """One hub process with a site settings file layered over the embedded defaults."""
 
+    #: Hubs started and not yet stopped: the tests' session fixture stops any a test forgot.
+    started: ClassVar[set[Hub]] = set()
+
     def __init__(
         self, workdir: Path, users: dict[str, str], extra: dict | None = None, config: Path = CONFIG, run_as: str | None = None
     ):
@@ -150,6 +154,7 @@ class Hub:
             env.update(HOME=entry.pw_dir, USER=entry.pw_name, LOGNAME=entry.pw_name)
             account = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         self._log = self.log_path.open("ab")
+        Hub.started.add(self)
         # The working directory is the test's (root's): a hub that wrote there as another user would fail.
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(self.config)],
@@ -182,6 +187,7 @@ class Hub:
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """SIGTERM the hub alone (as systemd or an admin would) and wait until it and every process
         it started are gone; after ``timeout`` seconds kill the survivors and fail, naming them."""
+        Hub.started.discard(self)
         survivors = ""
         if self.proc and self.proc.poll() is None:
             self.tree.scan()

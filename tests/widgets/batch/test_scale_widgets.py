@@ -80,3 +80,12 @@ def test_links_are_relative_to_the_server_root(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana/")
     assert file_link(tmp_path / "runs" / "a.ipynb", tmp_path, "executed") == '<a href="/user/ana/lab/tree/runs/a.ipynb" target="_blank">executed</a>'
     assert file_link(None, tmp_path, "log") == ""
+
+
+def test_form_refuses_a_yaml_alias_bomb_in_the_sweep_field(settings, double_notebook):
+    """The sweep field is parsed like a sweep file: anchors and aliases are refused, nothing expands."""
+    f = form(settings, double_notebook)
+    f.sweep.value = 'a: &a ["x","x"]\nb: &b [*a,*a,*a,*a]\nRATE: [*b,*b,*b,*b]'
+    f.dry_run.value = True
+    assert f.submit() is None
+    assert "sweep: YAML anchors and aliases" in f.message.value, f.message.value

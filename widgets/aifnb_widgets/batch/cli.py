@@ -7,16 +7,10 @@ import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from aifnb_spawners.accounts import AccountError
-from aifnb_spawners.profiles import OptionError
 from aifnb_spawners.slurm import SlurmCommandError
-from aifnb_spawners.validate import InvalidValue
 
-from aifnb_widgets.batch.layout import BatchError
+from aifnb_widgets.batch.layout import USER_ERRORS, BatchError
 from aifnb_widgets.cli import guarded
-
-#: The project's own refusals, each naming what to fix; anything else is a bug and shows its traceback.
-USER_ERRORS = (OptionError, BatchError, InvalidValue, AccountError, SlurmCommandError)
 
 
 def register(groups: argparse._SubParsersAction) -> None:

@@ -31,7 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from aifnb_spawners.validate import DIGITS, USERNAME, check
+from aifnb_spawners.accounts import AccountError
+from aifnb_spawners.profiles import OptionError
+from aifnb_spawners.slurm import SlurmCommandError
+from aifnb_spawners.validate import DIGITS, USERNAME, InvalidValue, check
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 RUNS_DIR = "ai-factory-runs"
@@ -63,6 +66,11 @@ FINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 class BatchError(ValueError):
     """A request the batch tools refuse: not the user's job or folder, an unsafe or unreadable
     run file, no such notebook, Slurm said no. The message says what to do."""
+
+
+#: The project's own refusals, each naming what to fix (the CLI and the form show them as
+#: messages); anything else is a bug and keeps its traceback.
+USER_ERRORS = (OptionError, BatchError, InvalidValue, AccountError, SlurmCommandError)
 
 
 class JobRecord(BaseModel):

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import yaml
 from aifnb_spawners.profiles import profiles_for
 
 from aifnb_widgets.batch.api import Submission, platform_settings, submit_notebook, user_groups
-from aifnb_widgets.batch.params import declared_parameters, parse_value, sweep_sets
+from aifnb_widgets.batch.layout import USER_ERRORS
+from aifnb_widgets.batch.params import declared_parameters, parse_sweep, parse_value
 from aifnb_widgets.batch.queue import current_user
 
 
@@ -108,13 +108,13 @@ class SubmitForm:
         self.progress.value = "<i>checking and submitting…</i>"
         self.submit_button.disabled = True
         try:
-            sweep = sweep_sets(yaml.safe_load(self.sweep.value), "the sweep field") if self.sweep.value.strip() else None
+            sweep = parse_sweep(self.sweep.value, "the sweep field") if self.sweep.value.strip() else None
             submission = submit_notebook(
                 self.notebook.value, profile=self.profile.value, parameters=self.values(), sweep=sweep,
                 resources={"cpus": self.cpus.value, "gpus": self.gpus.value, "walltime": self.walltime.value},
                 groups=self.groups, user=self.user, settings=self.settings, dry_run=self.dry_run.value,
             )
-        except Exception as exc:  # every refusal is shown in the form, naming the field
+        except USER_ERRORS as exc:  # every refusal is shown in the form, naming the field
             self._say(str(exc), error=True)
             return None
         finally:
