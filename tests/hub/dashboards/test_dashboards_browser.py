@@ -118,6 +118,8 @@ def test_publish_view_interact_and_republish(browser, dash_hub, tmp_path):
     outsider.screenshot(path=ARTIFACTS / "dashboard-forbidden.png", full_page=True)
     outsider.goto(f"{dash_hub.url}{GALLERY}")
     assert outsider.locator("li.card[data-slug=browser-slider]").count() == 0
+    for page in (trainer, learner, outsider):  # their kernels leave, so the next test starts under the caps
+        page.context.close()
 
 
 #: A trainer's output that tries to act on the hub as its viewer (issue 9): read the XSRF token,
