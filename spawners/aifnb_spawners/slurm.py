@@ -228,7 +228,7 @@ class SlurmClient(SingletonConfigurable):
     ``c.SlurmClient.*``; spawners share it instead of each reconfiguring module-level objects.
     """
 
-    squeue_tick = Float(1.0, help="Seconds between squeue calls; all watched session jobs share each call.").tag(config=True)
+    squeue_tick = Float(0.5, help="Seconds between squeue calls; all watched session jobs share each call.").tag(config=True)
     sinfo_ttl = Float(30.0, help="Seconds a partition-availability reading (sinfo) is reused by the spawn form.").tag(config=True)
     timeout = Float(30.0, help="Seconds squeue or sinfo may take before Slurm is treated as unavailable.").tag(config=True)
 

@@ -160,14 +160,18 @@ async def test_status_asked_while_squeue_runs_gets_the_next_call(scripted_slurm,
 
 async def test_stop_retries_scancel_until_slurm_confirms(scripted_slurm, tmp_path):
     """A lost scancel is sent again; the stop ends only when squeue no longer lists the job."""
-    scripted_slurm.answers(
-        scancel=[{"rc": 1, "err": "scancel: error: Socket timed out"}, {"out": ""}],
-        squeue=[{"out": "82 RUNNING None N/A n1"}, {"out": "82 RUNNING None N/A n1"}, {"out": ""}],
+    scripted_slurm.answers(scancel=[{"rc": 1, "err": "scancel: error: Socket timed out"}, {"out": ""}])
+    # squeue lists the job as running until a scancel has gone through (the second one).
+    squeue = scripted_slurm.folder / "squeue"
+    squeue.write_text(
+        "#!/bin/sh\n"
+        f"echo \"$0 $*\" >> {scripted_slurm.folder}/calls.log\n"
+        f"[ \"$(grep -c '/scancel 82$' {scripted_slurm.folder}/calls.log)\" -ge 2 ] || echo '82 RUNNING None N/A n1'\n"
     )
     SlurmClient.instance(squeue_tick=0.05)
-    spawner = spawner_for(scripted_slurm, tmp_path, cancel_confirm_timeout=0.2)
+    spawner = spawner_for(scripted_slurm, tmp_path, cancel_confirm_timeout=1.0)
     spawner.job_id = "82"
-    await asyncio.wait_for(spawner.stop(), 5)
+    await asyncio.wait_for(spawner.stop(), 10)
     assert len([c for c in scripted_slurm.calls() if c.endswith("/scancel 82")]) == 2
 
 

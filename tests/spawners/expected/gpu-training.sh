@@ -13,14 +13,21 @@ trap 'echo "aifnb: session job received SIGTERM, stopping"' TERM
 echo "aifnb: session ${SLURM_JOB_ID} (profile gpu-training) on $(hostname) at $(date -Is)"
 # Courses and sandboxes: new and untouched files update, the user's edits are kept (nbgitpuller).
 # In a subshell, so these git settings do not reach the user's session.
-(
-    export GIT_CONFIG_GLOBAL=/var/lib/aifnb/content.gitconfig
-    if [ -d /home/alice/ai-factory/.git ]; then
-        # The platform's content repository may have moved since the last session.
-        git -C /home/alice/ai-factory remote set-url origin /var/lib/aifnb/content
-    fi
-    /opt/aifnb/venv/bin/gitpuller /var/lib/aifnb/content main /home/alice/ai-factory
-) || echo "aifnb: content sync failed; the session starts with the files already there"
+sync_content() {
+    (
+        export GIT_CONFIG_GLOBAL=/var/lib/aifnb/content.gitconfig
+        if [ -d /home/alice/ai-factory/.git ]; then
+            # The platform's content repository may have moved since the last session.
+            git -C /home/alice/ai-factory remote set-url origin /var/lib/aifnb/content
+        fi
+        /opt/aifnb/venv/bin/gitpuller /var/lib/aifnb/content main /home/alice/ai-factory
+    ) || echo "aifnb: content sync failed; the session starts with the files already there"
+}
+if [ -d /home/alice/ai-factory/.git ]; then
+    sync_content &  # an update merges while the server starts
+else
+    sync_content    # the first session waits: the folder it opens must exist
+fi
 # The session's JupyterLab settings (checked in beside the spawner); the resource monitor shows
 # use against this job's allocation, not the whole node's.
 export JUPYTER_CONFIG_PATH=/opt/aifnb/session_config${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}
