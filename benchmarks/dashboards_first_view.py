@@ -86,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             for name, preheat in (("cold", 0), ("preheated", 1)):
                 (workdir / name).mkdir(mode=0o755)
-                dashboards = {"enabled": True, "preheat": preheat, "defaults": [BIAS], "connect_timeout": CONNECT_TIMEOUT, "max_kernels": args.cap}
+                # One learner opens cap + 2 pages: the per-dashboard cap is measured, not the per-user one.
+                dashboards = {
+                    "enabled": True, "preheat": preheat, "defaults": [BIAS], "connect_timeout": CONNECT_TIMEOUT,
+                    "max_kernels": args.cap, "max_kernels_per_user": args.cap + 2,
+                }
                 hub = Hub(workdir / name, USERS, extra={"dashboards": dashboards}).start()
                 try:
                     if preheat:
