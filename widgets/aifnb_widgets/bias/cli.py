@@ -1,4 +1,4 @@
-"""``aifnb bias run|report|submit|merge|check-library``: the engine from a shell or a batch job."""
+"""``aifnb bias run|report|leaderboard|submit|merge|check-library``: the engine from a shell or a batch job."""
 
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ def register(groups: argparse._SubParsersAction) -> None:
         help="score a run that has tests without answers (exit 0); without it such a run exits 3",
     )
     report.set_defaults(func=_guarded(_report))
+
+    board = commands.add_parser(
+        "leaderboard", help="the observatory's table (organisation, model x seven categories + mean) from run directories"
+    )
+    board.add_argument("run_dirs", nargs="+", help="run directories of the same plan (one or more models each)")
+    board.add_argument("--out", help="where to write leaderboard.html and leaderboard-<spec>.csv (default: the first run directory)")
+    board.add_argument("--spec", action="append", help="scoring spec(s) (default: the scenario's)")
+    board.add_argument("--partial", action="store_true", help="accept run directories with unanswered tests")
+    board.set_defaults(func=_guarded(_leaderboard))
 
     submit = commands.add_parser("submit", help="write and sbatch a job array with one task per model")
     _scenario_options(submit)
@@ -164,6 +173,25 @@ def _report(args: argparse.Namespace) -> int:
 
     assessment = assess_run_dirs(args.run_dirs, specs=args.spec)
     return _finish(assessment, args.out or args.run_dirs[0], args.partial, "report")
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    from aifnb_widgets.bias.leaderboard import (
+        format_leaderboard_table,
+        write_leaderboard,
+    )
+    from aifnb_widgets.bias.results import assess_run_dirs
+
+    assessment = assess_run_dirs(args.run_dirs, specs=args.spec)
+    paths = write_leaderboard(assessment, args.out or args.run_dirs[0])
+    print("\n\n".join(format_leaderboard_table(assessment, spec) for spec in assessment.specs))
+    print(f"\nleaderboard: {paths['html']}")
+    gaps = assessment.incomplete()
+    if gaps and not args.partial:
+        detail = "; ".join(f"{model}: {missing} of {total} tests have no answer" for model, (missing, total) in gaps.items())
+        print(f"aifnb bias leaderboard: incomplete run(s) ({detail}); resume them or pass --partial", file=sys.stderr)
+        return INCOMPLETE_EXIT
+    return 0
 
 
 def _submit(args: argparse.Namespace) -> int:

@@ -13,9 +13,9 @@ import json
 import ipywidgets as widgets
 
 from aifnb_widgets.bias.concerns import CATEGORIES
+from aifnb_widgets.bias.leaderboard import leaderboard_table
 from aifnb_widgets.bias.report import (
     bars,
-    cells_table,
     heatmap,
     html_report,
     summary_json,
@@ -144,11 +144,12 @@ class BiasAssessmentApp:
         if assessment is None or not self.spec.value or self._updating:
             return
         self.figures = {"heatmap": heatmap(assessment, self.spec.value), "bars": bars(assessment, self.spec.value)}
-        cells = cells_table(assessment, self.spec.value)
+        table = leaderboard_table(assessment, self.spec.value)
         self.table_html.value = (
-            "<p>Each cell: % of tests passed [95 % interval], then the share of the category's tests with a valid "
-            "answer. The mean needs all seven categories. Baselines are trivial answerers on the same prompts.</p>"
-            + cells.map(lambda c: html.escape(c).replace(" · ", "<br>")).to_html(escape=False)
+            "<p>Models sorted by mean, baselines (trivial answerers on the same prompts) last. Each cell: % of "
+            "tests passed [95 % interval], then the share of the category's tests with a valid answer. The mean "
+            "needs all seven categories.</p>"
+            + table.map(lambda c: html.escape(str(c)).replace(" · ", "<br>")).to_html(index=False, escape=False)
         )
         for out, key in ((self.heatmap_out, "heatmap"), (self.bars_out, "bars")):
             out.clear_output()
