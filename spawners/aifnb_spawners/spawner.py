@@ -32,17 +32,17 @@ from pathlib import Path
 
 import batchspawner
 from batchspawner.batchspawner import JobStatus
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jupyterhub.spawner import SpawnException
 from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 
 from . import callback  # noqa: F401  (installs the port-only job callback)
 from .accounts import DENIED_USERS, AccountError, AccountPolicy, login_defs_uid_range
+from .jobs import job_name
 from .profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
 from .slurm import SlurmClient, SlurmCommandError, run_as_prefix, run_slurm
+from .templates import TEMPLATES, render
 from .usage_log import record_session_event
 
-TEMPLATES = Path(__file__).with_name("templates")
 #: Jupyter configuration of every session (news prompt off, resource monitor against the job).
 SESSION_CONFIG = Path(__file__).with_name("session_config")
 
@@ -97,8 +97,9 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
 
     batch_script_template = Unicode(
         str(TEMPLATES / "session.sh.j2"),
-        help="Path of the Jinja2 batch-script template. It receives username, homedir, log_path, "
-        "keepvars, request (a JobRequest), prologue, epilogue, content (repo, branch, target, "
+        help="Path of the Jinja2 batch-script template, rendered by the job layer's one environment "
+        "(aifnb_spawners.templates). It receives username, job_name, homedir, log_path, keepvars, "
+        "request (a JobRequest), prologue, epilogue, content (repo, branch, target, "
         "gitpuller, git_config, or None), srun, session_config and cmd; the filter `quote` "
         "shell-quotes a value.",
     ).tag(config=True)
@@ -249,8 +250,13 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         allowed = [p for p in self.profile_list if p.allowed_for(self.user_groups)]
         if not allowed:
             return "<p>No session profile is available to your groups. Please contact the Factory's admins.</p>"
-        template = self._jinja().get_template("options_form.html.j2")
-        return template.render(profiles=allowed, availability=await self.slurm.availability.get())
+        return render("options_form.html.j2", extra_dirs=self._template_dirs, profiles=allowed,
+                      availability=await self.slurm.availability.get())
+
+    @property
+    def _template_dirs(self) -> tuple[str, ...]:
+        """The site's template folder (that of batch_script_template), searched before the platform's."""
+        return (str(Path(self.batch_script_template).parent),)
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
         """Keep the chosen profile and that profile's own fields; check them at once."""
@@ -274,16 +280,6 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             return resolve_request(self.profile_list, self.user_groups, options or {})
         except OptionError as exc:
             raise SpawnException(str(exc), reason="invalid_options", status_code=400) from None
-
-    def _jinja(self) -> Environment:
-        env = Environment(
-            loader=FileSystemLoader([str(Path(self.batch_script_template).parent), str(TEMPLATES)]),
-            undefined=StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=True,
-        )
-        env.filters["quote"] = shlex.quote
-        return env
 
     # -- the batch script ----------------------------------------------------------------
 
@@ -315,9 +311,11 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
                 "gitpuller": str(bin_dir / "gitpuller"),
                 "git_config": self.content_git_config,
             }
-        template = self._jinja().get_template(Path(self.batch_script_template).name)
-        return template.render(
+        return render(
+            Path(self.batch_script_template).name,
+            extra_dirs=self._template_dirs,
             username=self.user.name,
+            job_name=job_name("session", self.user.name),
             homedir=self.req_homedir,
             log_path=self.log_path,
             keepvars=",".join(self.get_env().keys()),

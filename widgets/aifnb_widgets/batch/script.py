@@ -1,5 +1,6 @@
-"""The batch script of a notebook run, rendered like the session's: a template beside
-``session.sh.j2``, StrictUndefined, a ``quote`` filter, and only server-side values.
+"""The batch script of a notebook run, rendered like the session's and the bias array's: a
+template of the job layer's one environment (:mod:`aifnb_spawners.templates`), and only
+server-side values.
 
 The renderer is the last gate before ``sbatch``: every value it puts into the script is checked
 here against its allow-list (:mod:`aifnb_spawners.validate`, full match, ASCII), even those that
@@ -9,12 +10,9 @@ cannot quote anything and one newline there is a new directive.
 
 from __future__ import annotations
 
-import functools
-import shlex
-
 from aifnb_spawners.profiles import MEMORY, SLUG, WALLTIME, JobRequest
+from aifnb_spawners.templates import render
 from aifnb_spawners.validate import JOB_NAME, SAFE_PATH, SLURM_NAME, InvalidValue, check
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 TEMPLATE = "notebook_job.sh.j2"
 #: Largest job array a script may ask for (the sweep limit is lower; this guards the renderer).
@@ -24,17 +22,6 @@ MAX_COUNT = 4096
 
 _PATH_RULE = "an absolute path of letters, digits and ._/+%- only, without '..'"
 _NAME_RULE = "1-64 of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit"
-
-
-@functools.cache
-def script_environment(package: str) -> Environment:
-    """The Jinja environment for batch-script templates in ``package``'s ``templates`` folder:
-    undefined names fail, nothing is HTML-escaped, and ``quote`` is ``shlex.quote``. One per
-    package, made once (templates compile once, not per job)."""
-    environment = Environment(loader=PackageLoader(package, "templates"), undefined=StrictUndefined, autoescape=False,
-                              keep_trailing_newline=True)
-    environment.filters["quote"] = shlex.quote
-    return environment
 
 
 def checked_path(field: str, value: object) -> str:
@@ -53,7 +40,8 @@ def checked_count(field: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def _checked_request(request: JobRequest) -> JobRequest:
+def checked_request(request: JobRequest) -> JobRequest:
+    """``request`` when each of its values matches its allow-list; InvalidValue naming the field."""
     check("profile", request.profile, SLUG, "profile slugs are 1-32 of a-z, 0-9, '-'")
     check("partition", request.partition, SLURM_NAME, _NAME_RULE)
     check("walltime", request.walltime, WALLTIME, "HH:MM:SS or D-HH:MM:SS")
@@ -86,8 +74,9 @@ def render_job_script(
     check("job_name", job_name, JOB_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'")
     if tasks is not None:
         checked_count("tasks", tasks, 1, MAX_TASKS)
-    return script_environment("aifnb_spawners").get_template(TEMPLATE).render(
-        request=_checked_request(request),
+    return render(
+        TEMPLATE,
+        request=checked_request(request),
         job_name=job_name,
         homedir=checked_path("homedir", homedir),
         run_prefix=checked_path("run_prefix", run_prefix),
