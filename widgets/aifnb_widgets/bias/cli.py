@@ -49,6 +49,16 @@ def register(groups: argparse._SubParsersAction) -> None:
     board.add_argument("--partial", action="store_true", help="accept run directories with unanswered tests")
     board.set_defaults(func=_guarded(_leaderboard))
 
+    bbq = commands.add_parser("bbq", help="BBQ-style items: accuracy and bias score in ambiguous and disambiguated contexts")
+    bbq.add_argument("--model", action="append", default=[], required=True, help="model spec (repeatable)")
+    bbq.add_argument("--languages", default="en", help="built-in item languages, comma-separated (default en)")
+    bbq.add_argument("--bbq-jsonl", help="a BBQ JSONL file staged locally (public BBQ format) instead of the built-in items")
+    bbq.add_argument("--bbq-language", default="en", help="language of --bbq-jsonl (default en)")
+    bbq.add_argument("--out", required=True, help="run directory (re-running it resumes)")
+    bbq.add_argument("--batch-size", type=int, default=16)
+    bbq.add_argument("--device", help="torch device; default cuda when available, else cpu")
+    bbq.set_defaults(func=_guarded(_bbq))
+
     submit = commands.add_parser("submit", help="write and sbatch a job array with one task per model")
     _scenario_options(submit)
     submit.add_argument("--model", action="append", default=[], required=True, help="model spec (repeatable)")
@@ -190,6 +200,40 @@ def _leaderboard(args: argparse.Namespace) -> int:
     if gaps and not args.partial:
         detail = "; ".join(f"{model}: {missing} of {total} tests have no answer" for model, (missing, total) in gaps.items())
         print(f"aifnb bias leaderboard: incomplete run(s) ({detail}); resume them or pass --partial", file=sys.stderr)
+        return INCOMPLETE_EXIT
+    return 0
+
+
+def _make_backend(spec: str, settings, device: str | None):
+    from aifnb_widgets.backends.factory import make_backend
+
+    return make_backend(spec, settings, device=device)
+
+
+def _bbq(args: argparse.Namespace) -> int:
+    from aifnb_widgets.backends.base import GenerationSettings, identify
+    from aifnb_widgets.bias.bbq import builtin_bbq_path, load_bbq, run_bbq, score_bbq
+
+    if args.bbq_jsonl:
+        items = load_bbq(args.bbq_jsonl, args.bbq_language)
+    else:
+        languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
+        items = [item for lang in languages for item in load_bbq(builtin_bbq_path(lang), lang)]
+    settings = GenerationSettings(max_new_tokens=16)
+    answers, failed = {}, 0
+    for spec in args.model:
+        backend = _make_backend(spec, settings, args.device)
+        given, n_failed = run_bbq(items, backend, args.out, settings, batch_size=args.batch_size)
+        answers[identify(backend)[0]] = {k: v for k, v in given.items() if v is not None}
+        failed += n_failed
+    table = score_bbq(items, answers)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "bbq.csv", index=False)
+    print(table[table["category"] == "All"].round(2).to_string(index=False))
+    print(f"\nper category: {out / 'bbq.csv'}")
+    if failed:
+        print(f"aifnb bias bbq: {failed} call(s) failed and are recorded; run the same command again to retry them", file=sys.stderr)
         return INCOMPLETE_EXIT
     return 0
 
