@@ -1,4 +1,4 @@
-"""``aifnb bias run|report|leaderboard|submit|merge|check-library``: the engine from a shell or a batch job."""
+"""``aifnb bias run|report|leaderboard|bbq|judge|submit|merge|check-library``: the engine from a shell or a batch job."""
 
 from __future__ import annotations
 
@@ -59,16 +59,27 @@ def register(groups: argparse._SubParsersAction) -> None:
     bbq.add_argument("--device", help="torch device; default cuda when available, else cpu")
     bbq.set_defaults(func=_guarded(_bbq))
 
-    submit = commands.add_parser("submit", help="write and sbatch a job array with one task per model")
+    judge = commands.add_parser(
+        "judge", help="optional: a judge model re-reads failed or unreadable answers (kept apart from the scores)"
+    )
+    judge.add_argument("run_dir")
+    judge.add_argument("--judge", required=True, help="judge model spec (path, hub id or URL#MODEL)")
+    judge.add_argument("--spec", default="aifnb-2", help="whose Failed/unreadable tests to re-judge (default aifnb-2)")
+    judge.add_argument("--device", help="torch device for a local judge")
+    judge.set_defaults(func=_guarded(_judge))
+
+    submit = commands.add_parser(
+        "submit", help="write and sbatch a job array with one task per model, on one of your session profiles"
+    )
     _scenario_options(submit)
     submit.add_argument("--model", action="append", default=[], required=True, help="model spec (repeatable)")
     submit.add_argument("--job-dir", required=True, help="absolute directory shared with the compute nodes")
-    submit.add_argument("--partition", default="cpu")
-    submit.add_argument("--gres", help="e.g. gpu:1")
-    submit.add_argument("--time", default="01:00:00", dest="time_limit")
-    submit.add_argument("--cpus", type=int, default=2)
-    submit.add_argument("--mem", default="8G")
-    submit.add_argument("--no-submit", action="store_true", help="write the script only")
+    submit.add_argument("--profile", required=True,
+                        help="session profile allowed to your groups: partition, memory, GPUs, account and QoS are its own")
+    submit.add_argument("--cpus", help="CPUs per task, within the profile's limits")
+    submit.add_argument("--gpus", help="GPUs per task, within the profile's limits")
+    submit.add_argument("--walltime", help="HH:MM:SS per task, at most the profile's limit")
+    submit.add_argument("--no-submit", action="store_true", help="check everything and write the script only")
     submit.set_defaults(func=_guarded(_submit))
 
     merge = commands.add_parser("merge", help="merge the tasks of a job array into one leaderboard")
@@ -238,18 +249,35 @@ def _bbq(args: argparse.Namespace) -> int:
     return 0
 
 
-def _submit(args: argparse.Namespace) -> int:
-    from aifnb_widgets.bias.slurm import prepare_array_job, submit
+def _judge(args: argparse.Namespace) -> int:
+    from aifnb_widgets.backends.base import GenerationSettings
+    from aifnb_widgets.bias.judge import JUDGE_DIR, judge_assessment, judged_summary
+    from aifnb_widgets.bias.results import assess_run_dirs
 
-    script = prepare_array_job(
-        args.job_dir, _load_scenario(args), args.model, partition=args.partition, gres=args.gres,
-        time_limit=args.time_limit, cpus=args.cpus, mem=args.mem,
+    assessment = assess_run_dirs([args.run_dir], specs=[args.spec])
+    settings = GenerationSettings(max_new_tokens=4)
+    judged = judge_assessment(assessment, _make_backend(args.judge, settings, args.device), args.run_dir, args.spec, settings)
+    summary = judged_summary(assessment, judged, args.spec)
+    out = Path(args.run_dir) / JUDGE_DIR
+    judged.to_csv(out / "judged_tests.csv", index=False)
+    summary.to_csv(out / "judged_summary.csv", index=False)
+    print(f"judge: {args.judge} (verdicts kept apart from the rule-based scores; see {out})")
+    print(summary.round(3).to_string(index=False))
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from aifnb_widgets.bias.slurm import submit_array
+
+    submission = submit_array(
+        args.job_dir, _load_scenario(args), args.model, profile=args.profile, cpus=args.cpus, gpus=args.gpus,
+        walltime=args.walltime, dry_run=args.no_submit,
     )
     if args.no_submit:
-        print(script)
+        print(submission.script)
         return 0
-    job_id = submit(script)
-    print(f"submitted array job {job_id} ({len(args.model)} task(s)); when done: aifnb bias merge {args.job_dir}")
+    print(f"submitted array job {submission.job_id} ({len(submission.models)} task(s), profile {submission.request.profile}); "
+          f"follow it with 'aifnb batch list'; when done: aifnb bias merge {args.job_dir}")
     return 0
 
 
