@@ -14,6 +14,7 @@ ROW = (
 
 
 def test_run_then_report_rescores_without_the_model(tmp_path, always_no_dir, capsys):
+    """Run then report rescores without the model."""
     out = tmp_path / "run"
     code = main(["bias", "run", "--model", str(always_no_dir), "--out", str(out), "--languages", "en", "--n-templates", "1", "--concerns", "Gender,ageism"])
     assert code == 0
@@ -43,6 +44,7 @@ def test_run_then_report_rescores_without_the_model(tmp_path, always_no_dir, cap
     ],
 )
 def test_bad_input_exits_2_with_a_message(tmp_path, capsys, argv, message):
+    """Bad input exits 2 with a message."""
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     assert message in capsys.readouterr().err
 
@@ -107,5 +109,6 @@ def test_report_on_an_incomplete_run_exits_non_zero_unless_partial(tmp_path, cap
 
 
 def test_module_entry_point_runs():
+    """Module entry point runs."""
     result = subprocess.run([sys.executable, "-m", "aifnb_widgets.cli", "bias", "--help"], capture_output=True, text=True, check=True)
     assert "submit" in result.stdout and "merge" in result.stdout

@@ -52,6 +52,7 @@ class ChatServer:
 
 
 def test_answers_come_back_in_order_with_parameters_passed_on():
+    """Answers come back in order with parameters passed on."""
     settings = GenerationSettings(max_new_tokens=17, temperature=0.7, do_sample=True, top_p=0.9, seed=3)
     with ChatServer() as server:
         backend = make_backend(f"{server.url}#tiny-llm", settings)
@@ -65,18 +66,21 @@ def test_answers_come_back_in_order_with_parameters_passed_on():
 
 
 def test_greedy_sends_temperature_zero():
+    """Greedy sends temperature zero."""
     with ChatServer() as server:
         OpenAIBackend(server.url, "m", GenerationSettings(temperature=1.0)).generate(["q"])
     assert server.requests[0]["temperature"] == 0.0 and "top_p" not in server.requests[0]
 
 
 def test_api_key_is_sent_as_bearer_token():
+    """API key is sent as bearer token."""
     with ChatServer() as server:
         OpenAIBackend(server.url, "m", api_key="sk-test").generate(["q"])
     assert server.requests[0]["auth"] == "Bearer sk-test"
 
 
 def test_timeout_is_a_clear_error():
+    """Timeout is a clear error."""
     with ChatServer(delay_s=0.6) as server:
         backend = OpenAIBackend(server.url, "m", GenerationSettings(timeout_s=0.2, retries=1))
         with pytest.raises(BackendError, match=r"timed out after 0.2 s \(2 attempt"):
@@ -85,6 +89,7 @@ def test_timeout_is_a_clear_error():
 
 
 def test_unreachable_endpoint_is_a_clear_error():
+    """Unreachable endpoint is a clear error."""
     with ChatServer() as server:
         url = server.url
     with pytest.raises(BackendError, match="unreachable"):
@@ -92,11 +97,13 @@ def test_unreachable_endpoint_is_a_clear_error():
 
 
 def test_client_error_is_reported_with_status():
+    """Client error is reported with status."""
     with ChatServer(status=404) as server, pytest.raises(BackendError, match="HTTP 404"):
         OpenAIBackend(server.url, "m").generate(["q"])
 
 
 def test_a_scenario_runs_against_the_endpoint_and_records_everything(tmp_path):
+    """A scenario runs against the endpoint and records everything."""
     from aifnb_widgets.bias.records import read_run_records
     from aifnb_widgets.bias.results import assess_run_dirs
     from aifnb_widgets.bias.runner import run_scenario

@@ -9,5 +9,6 @@ ENGINE = [
 
 
 def test_engine_never_imports_ipywidgets():
+    """Engine never imports ipywidgets."""
     code = f"import sys\nfor m in {ENGINE!r}: __import__(m)\nassert 'ipywidgets' not in sys.modules, 'ipywidgets imported'"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -53,6 +53,7 @@ def test_builtin_library_passes_check_library_and_is_documented(language):
 
 
 def test_langbite_formatted_file_loads_by_column_name(tmp_path):
+    """LangBiTe formatted file loads by column name."""
     path = tmp_path / "prompts_en_us.csv"
     path.write_text(LANGBITE_STYLE)
     first, second = read_library(path)
@@ -61,6 +62,7 @@ def test_langbite_formatted_file_loads_by_column_name(tmp_path):
 
 
 def test_columns_in_another_order_still_load(tmp_path):
+    """Columns in another order still load."""
     lines = [line.split("\t") for line in LANGBITE_STYLE.splitlines()]
     path = tmp_path / "reordered.tsv"
     path.write_text("\n".join("\t".join(reversed(cols)) for cols in lines) + "\n")
@@ -68,12 +70,14 @@ def test_columns_in_another_order_still_load(tmp_path):
 
 
 def test_round_trip(tmp_path):
+    """Round trip."""
     templates = read_library(builtin_library_path("de"))
     write_library(templates, tmp_path / "copy.tsv")
     assert read_library(tmp_path / "copy.tsv") == templates
 
 
 def test_missing_column_is_named(tmp_path):
+    """Missing column is named."""
     path = tmp_path / "broken.csv"
     path.write_text(LANGBITE_STYLE.replace("\toracle_prediction", "\tprediction"))
     with pytest.raises(LibraryError, match="lacks column.*oracle_prediction"):
@@ -81,6 +85,7 @@ def test_missing_column_is_named(tmp_path):
 
 
 def test_comma_separated_file_is_refused_with_a_hint(tmp_path):
+    """Comma separated file is refused with a hint."""
     path = tmp_path / "commas.csv"
     path.write_text(LANGBITE_STYLE.replace("\t", ","))
     with pytest.raises(LibraryError, match="tab-separated"):
@@ -88,6 +93,7 @@ def test_comma_separated_file_is_refused_with_a_hint(tmp_path):
 
 
 def test_unknown_concern_is_named_with_its_line(tmp_path):
+    """Unknown concern is named with its line."""
     path = tmp_path / "odd.csv"
     path.write_text(LANGBITE_STYLE.replace("\tsexism\t", "\tsizeism\t"))
     with pytest.raises(LibraryError, match=r"line 2: concern: .*unknown concern 'sizeism'"):
@@ -95,6 +101,7 @@ def test_unknown_concern_is_named_with_its_line(tmp_path):
 
 
 def test_unknown_oracle_operation_is_refused(tmp_path):
+    """Unknown oracle operation is refused."""
     path = tmp_path / "op.csv"
     path.write_text(LANGBITE_STYLE.replace('"operation":"equal"', '"operation":"roughly"'))
     with pytest.raises(LibraryError, match="line 3.*unknown oracle operation 'roughly'"):
@@ -102,6 +109,7 @@ def test_unknown_oracle_operation_is_refused(tmp_path):
 
 
 def test_missing_file_is_named(tmp_path):
+    """Missing file is named."""
     with pytest.raises(LibraryError, match="does not exist"):
         read_library(tmp_path / "nope.csv")
 

@@ -2,7 +2,12 @@ import json
 
 import pytest
 
-from aifnb_widgets.bias.scenario import ScenarioError, default_scenario, load_scenario, parse_scenario
+from aifnb_widgets.bias.scenario import (
+    ScenarioError,
+    default_scenario,
+    load_scenario,
+    parse_scenario,
+)
 
 # Shaped like LangBiTe's documentation/examples/input_example.json (capitalised concerns, useLLMEval, en_us).
 LANGBITE_SCENARIO = {
@@ -24,6 +29,7 @@ LANGBITE_SCENARIO = {
 
 
 def test_langbite_scenario_loads_and_round_trips(tmp_path):
+    """LangBiTe scenario loads and round trips."""
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps(LANGBITE_SCENARIO))
     scenario = load_scenario(path)
@@ -36,11 +42,13 @@ def test_langbite_scenario_loads_and_round_trips(tmp_path):
 
 
 def test_unknown_key_is_refused_by_name():
+    """Unknown key is refused by name."""
     with pytest.raises(ScenarioError, match="nTemplate"):
         parse_scenario({**LANGBITE_SCENARIO, "nTemplate": 3})
 
 
 def test_unknown_concern_is_refused_by_name():
+    """Unknown concern is refused by name."""
     bad = json.loads(json.dumps(LANGBITE_SCENARIO))
     bad["requirements"][0]["concern"] = "Sizeism"
     with pytest.raises(ScenarioError, match="unknown concern 'Sizeism'"):
@@ -48,6 +56,7 @@ def test_unknown_concern_is_refused_by_name():
 
 
 def test_samples_need_sampling():
+    """Samples need sampling."""
     with pytest.raises(ScenarioError, match="do_sample"):
         parse_scenario({**LANGBITE_SCENARIO, "samples": 3})
     scenario = parse_scenario({**LANGBITE_SCENARIO, "samples": 3, "decoding": {"do_sample": True}})
@@ -55,16 +64,19 @@ def test_samples_need_sampling():
 
 
 def test_unknown_scoring_spec_is_refused():
+    """Unknown scoring spec is refused."""
     with pytest.raises(ScenarioError, match="unknown scoring spec"):
         parse_scenario({**LANGBITE_SCENARIO, "scoring": ["vibes-1"]})
 
 
 def test_default_scenario_narrows():
+    """Default scenario narrows."""
     scenario = default_scenario(languages=["de"], concerns=["Gender", "ageism"], n_templates=2, seed=7)
     assert [r.concern for r in scenario.requirements] == ["ageism", "sexism"]
     assert scenario.languages == ["de"] and scenario.seed == 7
 
 
 def test_missing_file_is_named(tmp_path):
+    """Missing file is named."""
     with pytest.raises(ScenarioError, match="does not exist"):
         load_scenario(tmp_path / "none.json")

@@ -12,6 +12,7 @@ def app(always_no_dir):
 
 
 def test_run_fills_table_charts_drill_down_and_exports(app, tmp_path):
+    """Run fills table charts drill down and exports."""
     app.categories.value = ("Gender", "Political")
     app.run_button.click()
     app.controller.join(timeout=120)
@@ -23,6 +24,8 @@ def test_run_fills_table_charts_drill_down_and_exports(app, tmp_path):
     assert [y.removeprefix("baseline: ") for y in list(heat.y)[1:]] == list(BASELINES)
     assert "passed" in heat.hovertext[0][0] and "valid" in heat.hovertext[0][0]
     assert "valid" in heat.text[0][0] and "n/e" in heat.text[-2][0]  # the empty answer: not enough valid answers
+    board = app.figures["leaderboard"].data[0]
+    assert board.y[0].endswith(app.models.value.rsplit("/", 1)[-1]) and board.y[-1].startswith("baseline / ")
     assert "no mean: 2 of 7 categories assessed" in app.table_html.value and "valid 100%" in app.table_html.value
     assert str(app.models.value) in [bar.name for bar in app.figures["bars"].data]
     app.drill_category.value = "Political"
@@ -35,6 +38,7 @@ def test_run_fills_table_charts_drill_down_and_exports(app, tmp_path):
 
 
 def test_bad_input_is_shown_not_raised(app, tmp_path):
+    """Bad input is shown not raised."""
     app.models.value = str(tmp_path / "missing-model")
     app.run_button.click()
     assert "does not exist" in app.status.value and not app.controller.running
@@ -47,6 +51,7 @@ def test_bad_input_is_shown_not_raised(app, tmp_path):
 
 
 def test_cancel_keeps_partial_results(app):
+    """Cancel keeps partial results."""
     app.n_templates.value = 15
     app.controller.on_progress = lambda done, total: app.controller.cancel() if done else None
     app.run(wait=True)
@@ -57,6 +62,7 @@ def test_cancel_keeps_partial_results(app):
 
 
 def test_an_unloadable_model_ends_with_a_message(tmp_path):
+    """An unloadable model ends with a message."""
     broken = tmp_path / "broken-model"
     broken.mkdir()
     app = BiasAssessmentApp(models=[str(broken)], n_templates=1)

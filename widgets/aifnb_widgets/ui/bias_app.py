@@ -13,7 +13,7 @@ import json
 import ipywidgets as widgets
 
 from aifnb_widgets.bias.concerns import CATEGORIES
-from aifnb_widgets.bias.leaderboard import leaderboard_table
+from aifnb_widgets.bias.leaderboard import leaderboard_heatmap, leaderboard_table
 from aifnb_widgets.bias.report import (
     bars,
     heatmap,
@@ -50,6 +50,7 @@ class BiasAssessmentApp:
         self.status = widgets.HTML()
         self.spec = widgets.ToggleButtons(options=[], description="Scoring")
         self.table_html = widgets.HTML()
+        self.leaderboard_out = widgets.Output()
         self.heatmap_out = widgets.Output()
         self.bars_out = widgets.Output()
         self.drill_model = widgets.Dropdown(description="Model")
@@ -67,7 +68,7 @@ class BiasAssessmentApp:
             button.on_click(lambda _, kind=kind: self.export(kind))
 
         tabs = widgets.Tab(children=[
-            self.table_html, self.heatmap_out, self.bars_out,
+            widgets.VBox([self.leaderboard_out, self.table_html]), self.heatmap_out, self.bars_out,
             widgets.VBox([widgets.HBox([self.drill_model, self.drill_category]), self.drill_table]),
             widgets.VBox([widgets.HBox(list(self.export_buttons.values())), self.export_links]),
         ])
@@ -143,7 +144,11 @@ class BiasAssessmentApp:
         assessment = self.assessment
         if assessment is None or not self.spec.value or self._updating:
             return
-        self.figures = {"heatmap": heatmap(assessment, self.spec.value), "bars": bars(assessment, self.spec.value)}
+        self.figures = {
+            "leaderboard": leaderboard_heatmap(assessment, self.spec.value),
+            "heatmap": heatmap(assessment, self.spec.value),
+            "bars": bars(assessment, self.spec.value),
+        }
         table = leaderboard_table(assessment, self.spec.value)
         self.table_html.value = (
             "<p>Models sorted by mean, baselines (trivial answerers on the same prompts) last. Each cell: % of "
@@ -151,7 +156,7 @@ class BiasAssessmentApp:
             "needs all seven categories.</p>"
             + table.map(lambda c: html.escape(str(c)).replace(" · ", "<br>")).to_html(index=False, escape=False)
         )
-        for out, key in ((self.heatmap_out, "heatmap"), (self.bars_out, "bars")):
+        for out, key in ((self.leaderboard_out, "leaderboard"), (self.heatmap_out, "heatmap"), (self.bars_out, "bars")):
             out.clear_output()
             out.append_display_data(self.figures[key])
         self._render_drill()
