@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +43,36 @@ def test_replaced_batchspawner_setting_stops_the_hub(unix_users, tmp_path):
             hub.start(timeout=30)
     finally:
         hub.stop()  # a hub that started by mistake is stopped too
+
+
+def test_hub_restart_finds_both_running_sessions(slurm, unix_users):
+    """A hub restarted while two sessions run finds both again: ready, and reachable through the new proxy."""
+    workdir = Path(tempfile.mkdtemp(prefix="aifnb-hub-", dir="/var/tmp"))
+    workdir.chmod(0o755)
+    hub = Hub(workdir, unix_users).start()
+    names = [unix_users["learners"], unix_users["companies"]]
+    sessions = [hub.login(name) for name in names]
+    try:
+        for session in sessions:
+            session.start({"profile": "cpu-course"})
+        for session in sessions:
+            session.wait_ready()
+        jobs = {name: session_jobs(name) for name in names}
+        hub.stop(keep_sessions=True)
+        assert {name: session_jobs(name) for name in names} == jobs, "a session job ended with the hub"
+        began = time.monotonic()
+        hub.start()
+        for session in sessions:
+            server = session.wait_ready(timeout=30)
+            assert server["ready"], server
+            status = session.client.get(f"/user/{session.username}/api/status", headers=session.api.headers)
+            assert status.status_code == 200, status.text[:300]
+        print(f"\nhub restart to both sessions reachable: {time.monotonic() - began:.1f} s")
+        for session in sessions:
+            session.stop()
+        assert all(session_jobs(name) == [] for name in names)
+    finally:
+        for session in sessions:
+            session.__exit__()
+        hub.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

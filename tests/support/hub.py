@@ -184,9 +184,10 @@ class Hub:
         self.stop()
         raise RuntimeError(f"hub did not answer within {timeout}s:\n{self.log()[-3000:]}")
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT, keep_sessions: bool = False) -> None:
         """SIGTERM the hub alone (as systemd or an admin would) and wait until it and every process
-        it started are gone; after ``timeout`` seconds kill the survivors and fail, naming them."""
+        it started are gone; after ``timeout`` seconds kill the survivors and fail, naming them.
+        The users' session jobs are cancelled too, unless ``keep_sessions`` (a restart follows)."""
         Hub.started.discard(self)
         survivors = ""
         if self.proc and self.proc.poll() is None:
@@ -211,7 +212,7 @@ class Hub:
             self._log.close()
         # The platform's hub leaves sessions running when it stops (cleanup_servers=False); a test
         # hub is gone for good, so its users' session jobs go with it.
-        for user in self.users:
+        for user in [] if keep_sessions else self.users:
             subprocess.run(["scancel", "--name", f"aifnb-session-{user}", "--user", user], capture_output=True)
         if survivors:
             raise AssertionError(f"still running {timeout:.0f}s after the hub's SIGTERM (now killed):\n{survivors}")
