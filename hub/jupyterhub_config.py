@@ -12,6 +12,7 @@ from aifnb_hub import apply
 from aifnb_hub.catalogue import load_catalogue
 from aifnb_hub.content import publish_content, trust_config
 from aifnb_hub.dashboards.config import apply_dashboards
+from aifnb_hub.mlflow_service.config import apply_mlflow
 from aifnb_hub.settings import load_settings
 from aifnb_hub.shutdown import prepare_clean_shutdown
 from aifnb_spawners.spawner import replaced_settings  # (importing it also installs the port-only job callback)
@@ -35,6 +36,7 @@ apply.apply_roles(c, settings)
 apply.apply_spawner(c, settings, content_repo, content_git_config, site_settings)
 apply.apply_culler(c, settings)
 apply_dashboards(c, settings)
+apply_mlflow(c, settings)
 
 # batchspawner settings the spawner does not read stop the hub here, naming what replaces them.
 if problems := replaced_settings(c):

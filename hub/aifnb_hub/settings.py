@@ -168,6 +168,46 @@ class DashboardsSection(_Section):
         return self
 
 
+class MlflowSection(_Section):
+    enabled: bool = Field(
+        False,
+        description="Run the MLflow tracking server and model registry as a hub service at /services/mlflow/, "
+        "identity from the hub (browser: hub login; sessions and jobs: their hub API token)",
+    )
+    port: int = Field(0, ge=0, le=65535, description="Loopback port of the MLflow server; 0: a free one at start")
+    workers: int = Field(2, ge=1, le=32, description="MLflow server worker processes (uvicorn)")
+    backend_store_uri: str = Field(
+        "",
+        description="Runs, metrics and the model registry: a SQLAlchemy URI (postgresql://user@host/db for "
+        "production); empty: SQLite in mlflow/ beside hub.data_dir's database",
+    )
+    auth_database_uri: str = Field(
+        "",
+        description="MLflow's users and permissions (its auth app); empty: SQLite in the same folder. Point it "
+        "at PostgreSQL together with backend_store_uri",
+    )
+    artifacts_destination: str = Field(
+        "",
+        description="Where artifacts and models are stored, served through the service (a path on the shared "
+        "filesystem, or s3://...); empty: mlflow/artifacts beside the hub's database",
+    )
+    default_permission: Literal["NO_PERMISSIONS", "READ"] = Field(
+        "NO_PERMISSIONS",
+        description="What users get on experiments and models they neither own nor were shared: NO_PERMISSIONS "
+        "(private by default) or READ (everyone reads everything)",
+    )
+    admin_groups: tuple[GroupName, ...] = Field(
+        ("admins",), description="Hub groups whose members are MLflow admins (manage every experiment and model)"
+    )
+    request_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="MLFLOW_HTTP_REQUEST_MAX_RETRIES of sessions: how often a client retries before it reports "
+        "the service as down (MLflow's own default waits minutes)",
+    )
+
+
 class Settings(_Section):
     hub: HubSection = HubSection()
     auth: AuthSection = Field(AuthSection(), description="Login: see AuthSection; auth.mode has no default")
@@ -176,6 +216,7 @@ class Settings(_Section):
     culling: CullingSection = CullingSection()
     content: ContentSection = ContentSection()
     dashboards: DashboardsSection = DashboardsSection()
+    mlflow: MlflowSection = MlflowSection()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
