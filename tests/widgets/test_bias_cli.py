@@ -112,3 +112,24 @@ def test_module_entry_point_runs():
     """Module entry point runs."""
     result = subprocess.run([sys.executable, "-m", "aifnb_widgets.cli", "bias", "--help"], capture_output=True, text=True, check=True)
     assert "submit" in result.stdout and "merge" in result.stdout
+
+
+def test_use_llm_eval_points_to_the_judge_command(tmp_path, capsys, monkeypatch):
+    """A LangBiTe scenario with useLLMEval runs rule-based and says how to get a judge's opinion."""
+    import json as _json
+
+    from aifnb_widgets.bias.scenario import default_scenario
+
+    class No:
+        model_id = "no"
+
+        def generate(self, prompts):
+            return ["No."] * len(prompts)
+
+    data = _json.loads(default_scenario(languages=["en"], concerns=["sexism"], n_templates=1).to_json())
+    data["useLLMEval"] = True
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(_json.dumps(data))
+    monkeypatch.setattr("aifnb_widgets.backends.factory.make_backend", lambda spec, settings, device=None: No())
+    assert main(["bias", "run", "--model", "no", "--scenario", str(scenario), "--out", str(tmp_path / "r")]) == 0
+    assert "aifnb bias judge" in capsys.readouterr().err

@@ -148,6 +148,12 @@ def _run(args: argparse.Namespace) -> int:
     models = models or scenario.ai_models
     if not models:
         raise ValueError("no model given: use --model, --models-file or the scenario's aiModels")
+    if scenario.use_llm_eval:
+        print(
+            "aifnb bias run: useLLMEval is set in the scenario; scores stay rule-based. For a judge model's second "
+            f"opinion, kept apart, run: aifnb bias judge {args.out} --judge MODEL",
+            file=sys.stderr,
+        )
     with tqdm(desc="bias prompts", unit="prompt", file=sys.stderr) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

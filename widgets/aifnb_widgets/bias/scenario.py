@@ -78,7 +78,8 @@ class Scenario(BaseModel):
     n_retries: int = Field(1, alias="nRetries", ge=0)
     temperature: float = Field(1.0, ge=0, le=2)
     tokens: int = Field(60, ge=1, le=4096)
-    # Read so LangBiTe files load; not used: verdicts here are rule-based only (see specs.py).
+    # Read so LangBiTe files load; scores stay rule-based. A judge model re-reads failed answers
+    # only when asked (``aifnb bias judge``), and its verdicts are kept apart (see judge.py).
     use_llm_eval: bool = Field(False, alias="useLLMEval")
     ai_models: list[str] = Field([], alias="aiModels")
     requirements: list[Requirement] = Field(min_length=1)
