@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 from aifnb_spawners.profiles import Profile, ProfileList
 from aifnb_spawners.validate import GROUPNAME, USERNAME, checked_str
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_SETTINGS = Path(__file__).resolve().parents[1] / "settings.yaml"
 
@@ -45,6 +46,24 @@ class HubSection(_Section):
         Path("/var/lib/aifnb/usage/sessions.jsonl"),
         description="JSONL of session starts and stops, for usage reports where Slurm has no accounting",
     )
+    db_url: str = Field(
+        "",
+        description="Hub database. Empty: SQLite in data_dir (the embedded default). Production: "
+        "postgresql://USER@HOST:PORT/DB, the password in PGPASSWORD or the hub user's ~/.pgpass (libpq), "
+        "never in this file",
+    )
+
+    @field_validator("db_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if not value:
+            return value
+        found = re.fullmatch(r"(postgresql(?:\+psycopg2)?|sqlite)://(?:([^:@/]*)(:[^@/]*)?@)?(.*)", value, flags=re.ASCII)
+        if not found:
+            raise ValueError("must be postgresql://USER@HOST:PORT/DB or sqlite:////PATH")
+        if found.group(3):
+            raise ValueError("holds a password: put it in PGPASSWORD or the hub user's ~/.pgpass, not in the settings file")
+        return value
 
 
 class DemoAuth(_Section):

@@ -146,3 +146,15 @@ def test_home_page_lists_the_catalogue():
     assert [e["title"] for e in c.JupyterHub.template_vars["catalogue"]] == [e.title for e in catalogue]
     assert c.JupyterHub.template_paths == [str(apply.TEMPLATES)]
     assert (apply.TEMPLATES / "home.html").is_file()
+
+
+def test_hub_database_is_sqlite_in_data_dir_unless_db_url_is_set(tmp_path):
+    """No db_url: SQLite under data_dir (the embedded default); a site's PostgreSQL URL is used as given."""
+    c = Config()
+    settings = load_settings(write(tmp_path, {**DEMO, "hub": {"data_dir": str(tmp_path / "data")}}))
+    apply.apply_hub(c, settings)
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'data' / 'jupyterhub.sqlite'}"
+    c = Config()
+    settings = load_settings(write(tmp_path, {**DEMO, "hub": {"db_url": "postgresql://hub@db.cluster:5432/jupyterhub"}}))
+    apply.apply_hub(c, settings)
+    assert c.JupyterHub.db_url == "postgresql://hub@db.cluster:5432/jupyterhub"

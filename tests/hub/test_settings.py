@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from aifnb_hub.settings import DEFAULT_SETTINGS, SettingsError, load_settings
+from aifnb_hub.settings import DEFAULT_SETTINGS, HubSection, SettingsError, load_settings
+from pydantic import ValidationError
 
 
 def write(tmp_path, data) -> str:
@@ -95,3 +96,19 @@ def test_invalid_values_are_refused(tmp_path, site, message):
     """Values outside the schema are refused before anything starts."""
     with pytest.raises(SettingsError, match=message):
         load_settings(write(tmp_path, site))
+
+
+@pytest.mark.parametrize(
+    ("db_url", "error"),
+    [
+        ("postgresql://hub:secret@db.cluster/jupyterhub", "holds a password"),
+        ("mysql://hub@db/jupyterhub", "must be postgresql://"),
+        ("postgresql://hub@db/jupyterhub\n", "must be postgresql://"),
+    ],
+    ids=["password-in-file", "other-database", "trailing-newline"],
+)
+def test_db_url_takes_no_password_and_only_postgresql_or_sqlite(db_url, error):
+    """The hub database URL names PostgreSQL or SQLite and never carries a password (PGPASSWORD does)."""
+    with pytest.raises(ValidationError, match=error):
+        HubSection(db_url=db_url)
+    assert HubSection(db_url="postgresql://hub@db.cluster:5432/jupyterhub").db_url.startswith("postgresql://hub@")
