@@ -73,3 +73,14 @@ def squeue_jobs(user: str | None = None, name: str | None = None) -> list[str]:
 def session_jobs(user: str) -> list[str]:
     """The user's interactive-session jobs (batch jobs the user may run meanwhile are not sessions)."""
     return squeue_jobs(user, name=f"aifnb-session-{user}")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (its own cluster, loopback port, password auth), stopped at the end."""
+    from tests.support.postgres import Postgres
+
+    _root_required("the PostgreSQL server (initdb runs as the postgres account)")
+    server = Postgres().start()
+    yield server
+    server.stop()
