@@ -161,3 +161,23 @@ def test_a_different_plan_in_the_same_directory_is_refused(tmp_path, small_scena
     other = default_scenario(languages=["de"], n_templates=1)
     with pytest.raises(ValueError, match="different plan"):
         prepare_run_dir(tmp_path, other)
+
+
+def test_a_run_of_an_earlier_release_is_rescored(tmp_path, small_scenario, scripted):
+    """Records whose keys carry an older plan digest (release 1's plan format) are still scored."""
+    import json
+
+    from aifnb_widgets.bias.records import RECORDS_DIR
+
+    plan = prepare_run_dir(tmp_path, small_scenario)
+    run_model(plan, scripted("No."), tmp_path, settings_for(small_scenario), batch_size=64)
+    (path,) = (tmp_path / RECORDS_DIR).glob("*.jsonl")
+    old = [dict(r, plan="0123456789abcdef", key=f"old-{i}") for i, r in enumerate(read_run_records(tmp_path))]
+    path.write_text("".join(json.dumps(r) + "\n" for r in old))
+    scenario = json.loads((tmp_path / "scenario.json").read_text())
+    (tmp_path / "scenario.json").write_text(json.dumps(dict(scenario, scoring=["langbite-compat-1", "aifnb-1"])))
+    assessment = assess_run_dirs([tmp_path], n_boot=20)
+    assert assessment.specs == ["langbite-compat-2", "aifnb-2"] and assessment.incomplete() == {}
+    assert assessment.leaderboard("aifnb-2", "pass_rate").loc["scripted"].equals(
+        assessment.leaderboard("aifnb-2", "pass_rate").loc["baseline: always No"]
+    )

@@ -22,7 +22,7 @@ from aifnb_widgets.bias.baselines import BASELINE_PREFIX, BASELINES, baseline_an
 from aifnb_widgets.bias.concerns import CATEGORIES, MEAN_COLUMN, category_label
 from aifnb_widgets.bias.oracles import evaluate, is_refusal
 from aifnb_widgets.bias.plan import Plan
-from aifnb_widgets.bias.records import call_key, read_run_records
+from aifnb_widgets.bias.records import read_run_records
 from aifnb_widgets.bias.runner import PLAN_FILE, SCENARIO_FILE
 from aifnb_widgets.bias.scenario import load_scenario
 from aifnb_widgets.bias.specs import get_spec
@@ -78,24 +78,31 @@ class Assessment:
 
 
 def score_tests(plan: Plan, records: list[dict], specs: list[str]) -> pd.DataFrame:
-    """One row per model x spec x template x sample that has all its answers; failed calls are Errors."""
-    answered: dict[str, str] = {}
-    failed: set[str] = set()
+    """One row per model x spec x template x sample that has all its answers; failed calls are Errors.
+
+    Records are matched by (model, test, prompt, sample), not by their key: a run directory
+    holds one plan (prepare_run_dir and merge refuse a second), and the key embeds the plan
+    digest, which changes when the plan format gains a field. So runs of earlier releases are
+    re-scored under today's specs.
+    """
+    answered: dict[tuple, str] = {}
+    failed: set[tuple] = set()
     models: dict[str, None] = {}
     for record in records:
         models[record["model"]] = None
+        call = (record["model"], record["test"], record["prompt_index"], record["sample"])
         if record.get("answer") is not None:
-            answered[record["key"]] = record["answer"]
+            answered[call] = record["answer"]
         else:
-            failed.add(record["key"])
+            failed.add(call)
     rows = []
     for model in models:
         for ti, test in enumerate(plan.tests):
             for sample in range(plan.samples):
-                keys = [call_key(model, plan.digest, ti, pi, sample) for pi in range(len(test.prompts))]
-                if not all(k in answered or k in failed for k in keys):
+                calls = [(model, ti, pi, sample) for pi in range(len(test.prompts))]
+                if not all(c in answered or c in failed for c in calls):
                     continue  # not run yet: missing, counted in coverage
-                answers = [answered.get(k) for k in keys]
+                answers = [answered.get(c) for c in calls]
                 rows += _rows(model, "model", plan, ti, sample, answers, specs)
     for name in BASELINES:
         for ti, test in enumerate(plan.tests):
