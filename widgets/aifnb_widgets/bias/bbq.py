@@ -199,7 +199,7 @@ def run_bbq(
     by the next run on the same directory.
     """
     from aifnb_widgets.bias.records import now
-    from aifnb_widgets.bias.runner import _ask_batch
+    from aifnb_widgets.bias.runner import ask_batch
 
     model_id, _ = identify(backend)
     path = Path(run_dir) / "bbq" / f"{model_slug(model_id)}.jsonl"
@@ -208,7 +208,7 @@ def run_bbq(
     failed = 0
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
-        results = _ask_batch(backend, model_id, [i.prompt for i in batch], settings, sleep=_sleep, cancel=None)
+        results = ask_batch(backend, model_id, [i.prompt for i in batch], settings)
         append_records(path, [
             {"key": i.key, "model": model_id, "revision": identify(backend)[1], "prompt": i.prompt,
              "answer": a, "error": e, "params": settings.as_record(), "time": now()}
@@ -221,8 +221,3 @@ def run_bbq(
                 failed += 1
     return {i.key: answers.get(i.key) for i in items}, failed
 
-
-def _sleep(seconds: float) -> None:
-    import time
-
-    time.sleep(seconds)

@@ -64,7 +64,7 @@ def judge_assessment(
     judge's verdict: Passed, Failed, or Undecided when it did not answer True/False for every
     prompt), judge (its id). Judgements already on file are reused.
     """
-    from aifnb_widgets.bias.runner import _ask_batch
+    from aifnb_widgets.bias.runner import ask_batch
 
     spec_id = get_spec(spec).id
     settings = settings or GenerationSettings(max_new_tokens=4)
@@ -97,7 +97,7 @@ def judge_assessment(
     asks = list(dict(asks).items())
     for start in range(0, len(asks), batch_size):
         batch = asks[start : start + batch_size]
-        results = _ask_batch(judge, judge_id, [p for _, p in batch], settings, sleep=lambda s: None, cancel=None)
+        results = ask_batch(judge, judge_id, [p for _, p in batch], settings)
         records = [
             {"key": k, "judge": judge_id, "revision": identify(judge)[1], "prompt": p, "answer": a, "error": e,
              "time": now()}

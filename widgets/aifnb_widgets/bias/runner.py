@@ -120,7 +120,7 @@ def run_model(
             return RunSummary(model_id, made, total - len(pending), cancelled=True, calls_failed=failed)
         batch = pending[start : start + batch_size]
         prompts = [plan.tests[ti].prompts[pi].text for ti, pi, _ in batch]
-        results = _ask_batch(backend, model_id, prompts, settings, sleep, cancel)
+        results = ask_batch(backend, model_id, prompts, settings, sleep, cancel)
         revision = identify(backend)[1]  # an endpoint reveals its revision with its first answer
         append_records(path, [
             _record(plan, digest, model_id, revision, params, settings.seed, c, p, a, e)
@@ -133,8 +133,19 @@ def run_model(
     return RunSummary(model_id, made, total - len(pending), cancelled=False, calls_failed=failed)
 
 
-def _ask_batch(backend, model_id, prompts, settings, sleep, cancel) -> list[tuple[str | None, str | None]]:
-    """(answer, error) per prompt: the batch in one call, else each prompt alone with retries."""
+def ask_batch(
+    backend: Backend,
+    model_id: str,
+    prompts: list[str],
+    settings: GenerationSettings,
+    sleep: Callable[[float], None] = time.sleep,
+    cancel: threading.Event | None = None,
+) -> list[tuple[str | None, str | None]]:
+    """(answer, error) per prompt: the batch in one call, else each prompt alone with retries.
+
+    Shared by every caller of a model (templates, BBQ items, the judge), so all of them survive
+    a failing prompt the same way.
+    """
     try:
         answers = backend.generate(prompts)
         if not isinstance(answers, (list, tuple)) or len(answers) != len(prompts):
