@@ -9,7 +9,7 @@ from aifnb_widgets.cli import main
 
 @pytest.fixture
 def member(tmp_path, monkeypatch):
-    """A site file that makes whoever runs the tests a learner (demo mode: no hub API)."""
+    """A site file that makes whoever runs the tests (root) a learner: outside a hub session, only root's groups come from it."""
     site = tmp_path / "site.yaml"
     site.write_text(f"groups:\n  learners: {{users: [{current_user()}]}}\n")
     monkeypatch.setenv("AIFNB_SETTINGS", str(site))
@@ -35,9 +35,11 @@ def test_dry_run_prints_the_script_with_typed_parameters_checked(member, double_
      (["--gpus", "1"], "gpus: this profile fixes gpus at 0")],
 )
 def test_refusals_exit_2_with_one_line_naming_the_field(member, double_notebook, capsys, args, message):
+    """Each refusal is one line naming the field, after the line saying root's groups came from the settings."""
     assert main(["batch", "submit", str(double_notebook), "--dry-run", *args]) == 2
-    err = capsys.readouterr().err
-    assert message in err and err.count("\n") == 1
+    note, *errors = capsys.readouterr().err.splitlines()
+    assert note.startswith("aifnb: outside a hub session: groups of root taken from the settings' member lists (as root)")
+    assert len(errors) == 1 and message in errors[0]
 
 
 def test_usage_falls_back_to_platform_records_and_writes_csv(member, tmp_path, capsys):
@@ -48,23 +50,22 @@ def test_usage_falls_back_to_platform_records_and_writes_csv(member, tmp_path, c
     assert csv.read_text().splitlines()[0] == "scope,name,kind,source,jobs,hours,cpu_hours,gpu_hours"
 
 
-def test_groups_come_from_the_hub_api_inside_a_session(monkeypatch, settings):
-    """GET /users/{name} with the session's token; a token without the scope gives a clear error."""
-    import httpx
-    from aifnb_widgets.batch import api
+def test_groups_come_from_the_hub_not_from_a_settings_file_the_user_names(monkeypatch, tmp_path, double_notebook, capsys):
+    """Inside a session, a settings file (AIFNB_SETTINGS) listing the user in companies grants nothing: the hub says learners."""
+    from tests.support.fake_hub import FakeHub, Token
 
-    seen = {}
-
-    def fake_get(url, headers, timeout):
-        seen["url"], seen["auth"] = url, headers["Authorization"]
-        status = 200 if headers["Authorization"] == "token good" else 403
-        return httpx.Response(status, json={"name": "ana", "groups": ["companies"]}, request=httpx.Request("GET", url))
-
-    monkeypatch.setattr(api.httpx, "get", fake_get)
-    monkeypatch.setenv("JUPYTERHUB_API_URL", "http://hub:8081/hub/api/")
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "good")
-    assert api.user_groups("ana", settings) == ["companies"]
-    assert seen == {"url": "http://hub:8081/hub/api/users/ana", "auth": "token good"}
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "weak")
-    with pytest.raises(api.BatchError, match="read:users:groups!user"):
-        api.user_groups("ana", settings)
+    me = current_user()
+    site = tmp_path / "my.yaml"
+    site.write_text(f"groups:\n  companies: {{users: [{me}]}}\n  learners: {{users: [{me}]}}\n")
+    hub = FakeHub(groups={me: ["learners"]}, tokens={"t": Token(me)}).start()
+    try:
+        monkeypatch.setenv("AIFNB_SETTINGS", str(site))
+        for key, value in hub.session_env("t").items():
+            monkeypatch.setenv(key, value)
+        assert main(["batch", "submit", str(double_notebook), "--profile", "gpu-sandbox", "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        assert err.splitlines() == [f"aifnb batch submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"]
+        assert main(["batch", "submit", str(double_notebook), "--profile", "cpu-course", "--dry-run"]) == 0
+        assert "#SBATCH --partition=cpu" in capsys.readouterr().out and hub.requests == ["/hub/api/user", "/hub/api/user"]
+    finally:
+        hub.stop()

@@ -31,6 +31,7 @@ from aifnb_widgets.batch.api import (
 from aifnb_widgets.batch.layout import JOB_NAME_PREFIX, RUNS_DIR, read_record, stem_slug
 
 from tests.conftest import squeue_jobs
+from tests.support.fake_hub import FakeHub, Token
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS, write_notebook
 
 pytestmark = pytest.mark.integration
@@ -84,11 +85,21 @@ def finish(user: str, job_id: str, tasks: int | None = None) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def workdir(slurm, unix_users):
+def hub(unix_users):
+    """The hub API the users' sessions ask for their groups (each test user's token is their name)."""
+    fake = FakeHub(groups={user: [group] for group, user in unix_users.items()}, tokens={user: Token(user) for user in unix_users.values()})
+    yield fake.start()
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def workdir(slurm, unix_users, hub):
     """Notebooks other users can read (and write their outputs beside), a site file putting the
-    test users in their groups, and no run folders or queued jobs of ours before or after."""
+    test users in their groups, the hub's API URL for their sessions, and no run folders or
+    queued jobs of ours before or after."""
     path = Path(tempfile.mkdtemp(prefix="aifnb-batch-", dir="/var/tmp"))
     path.chmod(0o1777)
+    (path / "hub-api-url").write_text(hub.api_url)
     for user in unix_users.values():
         shutil.rmtree(Path(home_of(user)) / RUNS_DIR, ignore_errors=True)
     write_notebook(path / "double.ipynb", DOUBLE_PARAMETERS, "open(OUT, 'w').write(str(X * 2))")
@@ -114,8 +125,9 @@ def site_settings(workdir):
 
 
 def as_user(user: str, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """``aifnb batch ...`` in a shell of ``user``, as a session's terminal would run it."""
-    env = {"PATH": os.environ["PATH"], "HOME": home_of(user), "AIFNB_SETTINGS": str(workdir / "site.yaml"), "LANG": "C.UTF-8"}
+    """``aifnb batch ...`` in a shell of ``user``, as a session's terminal would run it (the hub's URL and the user's token set)."""
+    env = {"PATH": os.environ["PATH"], "HOME": home_of(user), "AIFNB_SETTINGS": str(workdir / "site.yaml"), "LANG": "C.UTF-8",
+           "JUPYTERHUB_API_URL": (workdir / "hub-api-url").read_text(), "JUPYTERHUB_API_TOKEN": user}
     return subprocess.run(
         ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "aifnb_widgets.cli", "batch", *args],
         capture_output=True, text=True, timeout=120, check=False,

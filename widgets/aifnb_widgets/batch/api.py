@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 from aifnb_hub.settings import Settings, load_settings
+from aifnb_spawners import hub_groups
 from aifnb_spawners.accounts import AccountPolicy
 from aifnb_spawners.profiles import JobRequest, resolve_request
 from aifnb_spawners.validate import DIGITS, USERNAME, check
@@ -91,16 +92,16 @@ def hub_get(path: str, timeout: float) -> Any | None:
 
 
 def user_groups(user: str, settings: Settings) -> list[str]:
-    """The user's groups: from the hub API inside a session, else the settings' member lists
-    (demo mode). Only for choosing and checking profiles: Slurm's own limits still apply."""
-    try:
-        user_model = hub_get(f"/users/{user}", timeout=10)
-    except httpx.HTTPError as exc:
-        raise BatchError(f"cannot read your groups from the hub ({exc}); the session's token needs the scope "
-                         "read:users:groups!user") from None
-    if user_model is not None:
-        return list(user_model.get("groups", []))
-    return [name for name, group in settings.groups.items() if user in group.users]
+    """The user's groups, for every job a user submits (Scale & Run, bias arrays): asked of the
+    hub with the session's token (:mod:`aifnb_spawners.hub_groups`), never read from the settings
+    file, which ``AIFNB_SETTINGS`` lets a user replace. Outside a session only root gets groups,
+    from the settings' member lists, and a line on stderr says so. Raises
+    :class:`~aifnb_spawners.hub_groups.GroupsError` otherwise."""
+    members = {name: group.users for name, group in settings.groups.items()}
+    found = hub_groups.user_groups(user, members)
+    if found.note:
+        print(f"aifnb: {found.note}", file=sys.stderr)
+    return list(found.groups)
 
 
 def account_of(user: str) -> pwd.struct_passwd:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aifnb_spawners.accounts import AccountError
+from aifnb_spawners.hub_groups import GroupsError
 from aifnb_spawners.profiles import OptionError
 from aifnb_spawners.slurm import SlurmCommandError
 from aifnb_spawners.validate import DIGITS, USERNAME, InvalidValue, check
@@ -70,7 +71,7 @@ class BatchError(ValueError):
 
 #: The project's own refusals, each naming what to fix (the CLI and the form show them as
 #: messages); anything else is a bug and keeps its traceback.
-USER_ERRORS = (OptionError, BatchError, InvalidValue, AccountError, SlurmCommandError)
+USER_ERRORS = (OptionError, BatchError, InvalidValue, AccountError, GroupsError, SlurmCommandError)
 
 
 class JobRecord(BaseModel):
