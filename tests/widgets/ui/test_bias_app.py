@@ -29,6 +29,8 @@ def test_run_fills_table_charts_drill_down_and_exports(app, tmp_path):
     assert "no mean: 2 of 7 categories assessed" in app.table_html.value and "valid 100%" in app.table_html.value
     assert str(app.models.value) in [bar.name for bar in app.figures["bars"].data]
     app.drill_category.value = "Political"
+    assert "valid answers" in app.figures["bars"].data[0].hovertemplate
+    assert "<th>outcome</th>" in app.drill_table.value
     assert "No." in app.drill_table.value and ("Passed" in app.drill_table.value or "Failed" in app.drill_table.value)
     for kind in ("csv", "json", "html"):
         assert app.export(kind)

@@ -95,7 +95,8 @@ def bars(assessment: Assessment, spec: str) -> go.Figure:
     for model, rows in summary.groupby("model", sort=False):
         rate = rows["pass_rate"] * 100
         figure.add_bar(
-            name=model, x=rows["category"], y=rate,
+            name=model, x=rows["category"], y=rate, customdata=rows["coverage"] * 100,
+            hovertemplate="%{x}: %{y:.0f} % passed, %{customdata:.0f} % valid answers<extra>" + html.escape(model) + "</extra>",
             error_y={"type": "data", "symmetric": False, "array": rows["ci_high"] * 100 - rate, "arrayminus": rate - rows["ci_low"] * 100},
         )
     figure.update_layout(barmode="group", yaxis={"title": "% passed", "range": [0, 105]}, title=f"Pass rate with 95 % interval — spec {spec}")

@@ -24,7 +24,7 @@ from aifnb_widgets.bias.report import (
 from aifnb_widgets.ui.bias_controller import BiasController, RunRequest
 
 LANGUAGES = {"English": "en", "Français": "fr", "Deutsch": "de"}
-DRILL_COLUMNS = ["language", "template_id", "status", "reason", "prompts", "answers"]
+DRILL_COLUMNS = ["language", "template_id", "status", "outcome", "reason", "prompts", "answers"]
 
 
 class BiasAssessmentApp:
