@@ -18,18 +18,24 @@ USER = current_user()
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
-def test_squeue_lines_keep_only_the_platforms_batch_jobs():
+def test_squeue_lines_keep_only_the_platforms_batch_jobs_and_bias_arrays():
+    """Notebook runs and bias array tasks are kept with their kind; sessions and other jobs are not the panel's."""
     out = "\n".join([
         "12_0|12|0|aifnb-batch-train|RUNNING|None|1:02",
         "12_1|12|1|aifnb-batch-train|PENDING|Resources|0:00",
         "13|13|N/A|aifnb-session-ana|RUNNING|None|5:00",
         "14|14|N/A|my-own-sbatch|RUNNING|None|5:00",
+        "15_0|15|0|aifnb-bias-llms|RUNNING|None|0:09",
+        "16|16|N/A|aifnb-bias|RUNNING|None|0:09",
         "garbage",
     ])
-    assert parse_squeue(out) == [
+    jobs = parse_squeue(out)
+    assert jobs == [
         QueuedJob("12_0", "12", 0, "aifnb-batch-train", "RUNNING", "", "1:02"),
         QueuedJob("12_1", "12", 1, "aifnb-batch-train", "PENDING", "Resources", "0:00"),
+        QueuedJob("15_0", "15", 0, "aifnb-bias-llms", "RUNNING", "", "0:09"),
     ]
+    assert [job.kind for job in jobs] == ["batch", "batch", "bias"]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("0:00", 0), ("1:02", 62), ("2:03:04", 7384), ("1-00:00:01", 86401), ("INVALID", 0), ("", 0)])
@@ -155,3 +161,48 @@ def test_a_submission_that_cannot_write_its_records_is_cancelled(scripted_slurm,
     with pytest.raises(OSError, match="No space"):
         api.submit_notebook(double_notebook, profile="cpu-course", groups=["learners"], settings=settings)
     assert [c[0] for c in calls] == ["sbatch", "scancel"]
+
+
+@pytest.fixture
+def bias_home(tmp_path, monkeypatch):
+    """A bias array 30 of the user's (task 0 running, task 1 pending) beside a notebook run 31, all in the queue."""
+    def record(job, task, kind, status, started=None):
+        folder = run_dir(tmp_path, "bias-llms" if kind == "bias" else "/n/train.ipynb", T0, job, task)
+        extra = {"job_dir": "/scratch/llms"} if kind == "bias" else {"notebook": "/n/train.ipynb"}
+        write_record(folder, JobRecord(kind=kind, job_id=job, task_id=task, user=USER, profile="cpu-course", partition="cpu", cpus=2,
+                                       gpus=0, memory="4G", walltime="01:00:00", submitted_at=T0, started_at=started, status=status,
+                                       **extra))
+        return folder
+
+    folders = [record("30", 0, "bias", "running", T0), record("30", 1, "bias", "submitted"), record("31", None, "batch", "running", T0)]
+    queued = [QueuedJob("30_0", "30", 0, "aifnb-bias-llms", "RUNNING", "", "2:00"),
+              QueuedJob("30_1", "30", 1, "aifnb-bias-llms", "PENDING", "Resources", "0:00"),
+              QueuedJob("31", "31", None, "aifnb-batch-train", "RUNNING", "", "1:00")]
+    cancelled: list[str] = []
+    monkeypatch.setattr(api, "home_of", lambda user: str(tmp_path))
+    monkeypatch.setattr(api.slurm, "queue", lambda account: [j for j in queued if j.slurm_id not in cancelled and j.job_id not in cancelled])
+    monkeypatch.setattr(api.slurm, "scancel", lambda account, job: cancelled.append(job))
+    return folders, cancelled
+
+
+def test_bias_array_tasks_are_listed_with_their_kind(bias_home):
+    """The list holds each bias task (kind bias, its array folder as label) beside notebook runs."""
+    views = {v.slurm_id: v for v in api.list_jobs(USER)}
+    assert {sid: (v.kind, v.state, v.record.label) for sid, v in views.items()} == {
+        "30_0": ("bias", "RUNNING", "llms"), "30_1": ("bias", "PENDING", "llms"), "31": ("batch", "RUNNING", "train.ipynb")}
+
+
+def test_cancelling_a_bias_array_follows_the_same_rules(bias_home):
+    """A whole bias array is cancelled from its records and the queue; its never-started task is recorded as cancelled."""
+    folders, cancelled = bias_home
+    assert sorted(api.cancel_job("30", USER)) == ["30_0", "30_1"] and cancelled == ["30"]
+    assert read_record(folders[1]).status == "cancelled" and read_record(folders[0]).status == "running"  # its tracker records the end
+    with pytest.raises(api.BatchError, match="not one of your batch jobs"):
+        api.cancel_job("32", USER)
+
+
+def test_a_bias_run_folder_is_not_resubmitted_as_a_notebook(bias_home):
+    """Resubmit refuses a bias task's folder, saying how to run it again."""
+    folders, _ = bias_home
+    with pytest.raises(api.BatchError, match="is a bias run, not a notebook run; submit it again with 'aifnb bias submit'"):
+        api.resubmit(folders[0])

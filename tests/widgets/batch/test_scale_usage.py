@@ -69,10 +69,12 @@ def test_sacct_lines_of_platform_jobs_are_parsed_with_their_tres():
         "103|someone-elses-job|bo|2026-11-02T08:00:00|2026-11-02T09:00:00|cpu=64",
         "104|aifnb-batch-pending|ana|Unknown|Unknown|",
         "105|aifnb-batch-running|ana|2026-11-02T08:00:00|Unknown|cpu=1",
+        "106_1|aifnb-bias-llms|bo|2026-11-02T08:00:00|2026-11-02T10:00:00|billing=8,cpu=8,gres/gpu=1,mem=32G,node=1",
+        "107|aifnb-bias|bo|2026-11-02T08:00:00|2026-11-02T10:00:00|cpu=2",  # the old unnamed bias jobs are not the scheme's
     ])
     usages = parse_sacct(out, at=T0 + hours(3))
     assert [(u.job_id, u.kind, u.cpus, u.gpus, (u.end - u.start) / hours(1)) for u in usages] == [
-        ("101", "session", 2, 0, 1.5), ("102_3", "batch", 8, 2, 0.5), ("105", "batch", 1, 0, 3.0)]
+        ("101", "session", 2, 0, 1.5), ("102_3", "batch", 8, 2, 0.5), ("105", "batch", 1, 0, 3.0), ("106_1", "bias", 8, 1, 2.0)]
 
 
 def test_session_events_pair_into_sessions(tmp_path):
@@ -129,10 +131,26 @@ def test_user_written_resources_and_times_outside_the_profile_are_left_out_and_l
 
 
 def test_chart_has_cpu_and_gpu_bars_per_kind():
-    table = usage_table([Usage("ana", "batch", "1", T0, T0 + hours(1), 2, 1)], GROUPS, T0, T0 + hours(1))
+    """One CPU-hours and one GPU-hours bar per kind: sessions, notebook runs and bias arrays."""
+    table = usage_table([Usage("ana", "batch", "1", T0, T0 + hours(1), 2, 1), Usage("ana", "bias", "2_0", T0, T0 + hours(1), 4, 0)],
+                        GROUPS, T0, T0 + hours(1))
     figure = usage_chart(table)
-    assert [trace.name for trace in figure.data] == ["CPU-hours, session", "CPU-hours, batch", "GPU-hours, session", "GPU-hours, batch"]
-    assert list(figure.data[1].y) == [2.0] and list(figure.data[3].y) == [1.0]
+    assert [trace.name for trace in figure.data] == ["CPU-hours, session", "CPU-hours, batch", "CPU-hours, bias",
+                                                     "GPU-hours, session", "GPU-hours, batch", "GPU-hours, bias"]
+    assert list(figure.data[1].y) == [2.0] and list(figure.data[2].y) == [4.0] and list(figure.data[4].y) == [1.0]
+
+
+def test_bias_task_records_count_as_bias(tmp_path, settings):
+    """A bias array task's job.json (kind bias) counts under kind bias, checked against its profile like a notebook run's."""
+    write_run(tmp_path, "ana", "8", T0, T0 + hours(1), "completed", kind="bias", task_id=0, notebook="", job_dir="/scratch/llms")
+    write_run(tmp_path, "ana", "9", T0, T0 + hours(1), "completed", kind="bias", task_id=1, notebook="", job_dir="/scratch/llms",
+              cpus=64)
+    skipped: list[tuple[str, str]] = []
+    usages = batch_usage({"ana": Home(tmp_path, os.getuid())}, at=T0 + hours(2), profiles=settings.profiles, skipped=skipped)
+    assert [(u.kind, u.job_id, u.source) for u in usages] == [("bias", "8_0", "user-record")]
+    assert len(skipped) == 1 and "claims cpus=64" in skipped[0][1]
+    table = usage_table(usages, GROUPS, T0, T0 + hours(2))
+    assert row(table, "user", "ana", "bias").cpu_hours == 2.0
 
 
 @pytest.mark.parametrize("bad", ['{"event": "start"}', '{"event": "pause", "time": "2026-01-01T00:00:00Z", "user": "a", "job_id": "1", "profile": "p", "cpus": 1, "gpus": 0}'])

@@ -20,7 +20,7 @@ import json
 import os
 import pwd
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ import httpx
 from aifnb_hub.settings import Settings, load_settings
 from aifnb_spawners import hub_groups
 from aifnb_spawners.accounts import AccountPolicy
+from aifnb_spawners.jobs import job_name
 from aifnb_spawners.profiles import JobRequest, resolve_request
 from aifnb_spawners.validate import DIGITS, USERNAME, check
 
@@ -39,7 +40,6 @@ from aifnb_widgets.batch.layout import (
     EXECUTED,
     FINAL,
     INPUT,
-    JOB_NAME_PREFIX,
     LOG,
     NOTEBOOK_LIMIT,
     PARAMETERS,
@@ -183,7 +183,7 @@ def render_submission(
     prefix = str(run_dir(checked_path("homedir", home), notebook, submitted_at, "", None))
     return render_job_script(
         request,
-        job_name=JOB_NAME_PREFIX + stem_slug(notebook)[:40],
+        job_name=job_name("batch", stem_slug(notebook)[:40]),
         homedir=home,
         run_prefix=prefix,
         log_path=f"{prefix}{'%A_%a' if tasks else '%j'}/{LOG}",
@@ -246,28 +246,51 @@ def _submit(
     if dry_run:
         return Submission(None, script, request, sets, [], user)
 
+    def runs(job_id: str) -> list[RunToWrite]:
+        return [
+            (run_dir(home, notebook, submitted_at, job_id, index if tasks else None),
+             new_record(request, job_id=job_id, task_id=index if tasks else None, user=user, submitted_at=submitted_at,
+                        notebook=str(notebook)),
+             {INPUT: source, PARAMETERS: json_text(values)})
+            for index, values in enumerate(sets)
+        ]
+
+    job_id, folders = submit_recorded(user, script, runs)
+    return Submission(job_id, script, request, sets, folders, user)
+
+
+#: A run folder to write before its job is released: the folder, its record, other files (name to text).
+RunToWrite = tuple[Path, JobRecord, Mapping[str, str]]
+
+
+def new_record(request: JobRequest, **fields: Any) -> JobRecord:
+    """The record of a run just submitted with ``request`` (its resources), plus ``fields``."""
+    return JobRecord(profile=request.profile, partition=request.partition, cpus=request.cpus, gpus=request.gpus,
+                     memory=request.memory, walltime=request.walltime, **fields)
+
+
+def submit_recorded(user: str, script: str, runs: Callable[[str], list[RunToWrite]]) -> tuple[str, list[Path]]:
+    """Submit ``script`` held as ``user``, write the folders ``runs(job_id)`` names below the
+    user's home (files, then job.json), then release the job; on any failure the job is
+    cancelled. Every platform job that leaves records (notebook runs, bias arrays) goes through
+    here, so none starts without its records and the records carry the real job id."""
+    home = home_of(user)
     owner = acting_for(user)
     account = slurm.SlurmUser(user)
     job_id = slurm.submit_held(account, script)
     try:
         folders = []
-        for index, values in enumerate(sets):
-            folder = run_dir(home, notebook, submitted_at, job_id, index if tasks else None)
-            record = JobRecord(
-                job_id=job_id, task_id=index if tasks else None, user=user, notebook=str(notebook), profile=request.profile,
-                partition=request.partition, cpus=request.cpus, gpus=request.gpus, memory=request.memory,
-                walltime=request.walltime, submitted_at=submitted_at,
-            )
+        for folder, record, files in runs(job_id):
             with opened(open_below(home, folder, create=True, owner=owner)) as fd:
-                write_at(fd, INPUT, source, owner)
-                write_at(fd, PARAMETERS, json_text(values), owner)
+                for name, text in files.items():
+                    write_at(fd, name, text, owner)
                 write_at(fd, RECORD, record_json(record), owner)
             folders.append(folder)
         slurm.release(account, job_id)
     except BaseException:
         slurm.scancel(account, job_id)
         raise
-    return Submission(job_id, script, request, sets, folders, user)
+    return job_id, folders
 
 
 @dataclass(frozen=True)
@@ -285,13 +308,24 @@ class JobView:
         return self.record.slurm_id
 
     @property
+    def kind(self) -> str:
+        """``batch`` (a notebook run) or ``bias`` (one model of a bias array)."""
+        return self.record.kind
+
+    @property
     def executed(self) -> Path | None:
+        """The executed notebook, or a bias task's report (in the array's job folder)."""
         path = self.folder / EXECUTED
+        if self.kind == "bias":
+            path = Path(self.record.job_dir or "/") / "tasks" / str(self.record.task_id) / "report.html"
         return path if path.exists() else None
 
     @property
     def log(self) -> Path | None:
+        """The job's log: job.log in the run folder, or a bias task's in the array's logs/."""
         path = self.folder / LOG
+        if self.kind == "bias":
+            path = Path(self.record.job_dir or "/") / "logs" / f"{self.record.slurm_id}.out"
         return path if path.exists() else None
 
     @property
@@ -424,6 +458,8 @@ def read_run_folder(folder: str | Path, *, as_admin: bool = False) -> RunFiles:
                 raise BatchError(f"{folder}: {exc}") from None
             if acting and info.st_uid != owner.pw_uid:
                 raise BatchError(f"{folder / name} is not owned by {owner.pw_name}, who owns the folder; refusing")
+            if name == RECORD and (kind := parse_record(text, folder / RECORD).kind) != "batch":
+                raise BatchError(f"{folder} is a {kind} run, not a notebook run; submit it again with 'aifnb {kind} submit'")
             files[name] = text
     try:
         parameters = json.loads(files[PARAMETERS])
@@ -474,10 +510,12 @@ __all__ = [
     "cancel_job",
     "check_submission",
     "list_jobs",
+    "new_record",
     "platform_settings",
     "read_run_folder",
     "render_submission",
     "resubmit",
     "submit_notebook",
+    "submit_recorded",
     "user_groups",
 ]

@@ -28,11 +28,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     submit.add_argument("--dry-run", action="store_true", help="check everything and print the batch script; submit nothing")
     submit.set_defaults(func=_guarded(_submit))
 
-    listing = commands.add_parser("list", help="your batch jobs, newest first")
+    listing = commands.add_parser("list", help="your batch jobs (notebook runs and bias arrays), newest first")
     listing.add_argument("--all", action="store_true", help="include finished jobs (default: the 20 newest)")
     listing.set_defaults(func=_guarded(_list))
 
-    cancel = commands.add_parser("cancel", help="cancel one of your batch jobs (123) or one run of a sweep (123_4)")
+    cancel = commands.add_parser("cancel", help="cancel one of your batch jobs (123) or one run of a sweep or bias array (123_4)")
     cancel.add_argument("job_id")
     cancel.set_defaults(func=_guarded(_cancel))
 
@@ -87,9 +87,9 @@ def _list(args: argparse.Namespace) -> int:
     from aifnb_widgets.batch.api import list_jobs
 
     jobs = list_jobs()
-    print(f"{'JOB':<14} {'STATE':<11} {'ELAPSED':>9}  {'REASON':<14} FOLDER")
+    print(f"{'JOB':<14} {'KIND':<6} {'STATE':<11} {'ELAPSED':>9}  {'REASON':<14} FOLDER")
     for view in jobs if args.all else jobs[:20]:
-        print(f"{view.slurm_id:<14} {view.state:<11} {view.elapsed:>9}  {view.reason:<14} {view.folder}")
+        print(f"{view.slurm_id:<14} {view.kind:<6} {view.state:<11} {view.elapsed:>9}  {view.reason:<14} {view.folder}")
     return 0
 
 

@@ -33,10 +33,11 @@ from typing import Any, Literal
 
 from aifnb_spawners.accounts import AccountError
 from aifnb_spawners.hub_groups import GroupsError
+from aifnb_spawners.jobs import PREFIX
 from aifnb_spawners.profiles import OptionError
 from aifnb_spawners.slurm import SlurmCommandError
 from aifnb_spawners.validate import DIGITS, USERNAME, InvalidValue, check
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 RUNS_DIR = "ai-factory-runs"
 RECORD = "job.json"
@@ -45,8 +46,8 @@ INPUT = "input.ipynb"
 EXECUTED = "executed.ipynb"
 LOG = "job.log"
 ERROR = "error.txt"
-#: Prefix of every batch job's Slurm name: the jobs panel lists only these.
-JOB_NAME_PREFIX = "aifnb-batch-"
+#: Prefix of every notebook run's Slurm name (:mod:`aifnb_spawners.jobs`: ``aifnb-<kind>-<label>``).
+JOB_NAME_PREFIX = f"{PREFIX}batch-"
 STAMP = "%Y%m%dT%H%M%SZ"
 
 #: Largest job.json read, in bytes (a record is well under 4 KiB; its error text is capped at 2000).
@@ -61,6 +62,8 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
+#: Platform jobs that leave run records (sessions are in the hub's usage log instead).
+RunKind = Literal["batch", "bias"]
 FINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -81,10 +84,12 @@ class JobRecord(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    job_id: str = Field(description="Slurm job id (the array's id for a sweep)")
+    kind: RunKind = Field("batch", description="What the job runs: a notebook (batch) or one model of a bias array (bias)")
+    job_id: str = Field(description="Slurm job id (the array's id for a sweep or a bias array)")
     task_id: int | None = Field(None, ge=0, description="Array task index; None for a single job")
     user: str
-    notebook: str = Field(description="Absolute path of the notebook that was submitted")
+    notebook: str = Field("", description="Absolute path of the notebook that was submitted (batch)")
+    job_dir: str | None = Field(None, description="Folder of a bias array: scenario, models, logs and results (bias)")
     profile: str
     partition: str
     cpus: int
@@ -106,6 +111,19 @@ class JobRecord(BaseModel):
     @classmethod
     def _user(cls, value: str) -> str:
         return check("user", value, USERNAME, "user names are 1-32 of a-z, 0-9, '_', '-'")
+
+    @model_validator(mode="after")
+    def _what_it_runs(self) -> JobRecord:
+        if self.kind == "batch" and not self.notebook:
+            raise ValueError("a batch run's record names its notebook")
+        if self.kind == "bias" and not self.job_dir:
+            raise ValueError("a bias run's record names its job_dir")
+        return self
+
+    @property
+    def label(self) -> str:
+        """What the jobs panel shows for the run: the notebook's or the bias array's folder name."""
+        return Path(self.notebook if self.kind == "batch" else self.job_dir or "").name
 
     @property
     def slurm_id(self) -> str:

@@ -15,14 +15,15 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from aifnb_spawners.jobs import Kind, job_kind
 from aifnb_spawners.slurm import run_as_prefix, run_slurm
 from aifnb_spawners.validate import DIGITS, matches
-
-from aifnb_widgets.batch.layout import JOB_NAME_PREFIX
 
 T = TypeVar("T")
 TIMEOUT = 30.0
 SQUEUE_FORMAT = "%i|%F|%K|%j|%T|%r|%M"
+#: Kinds of platform job the batch tools list and cancel (sessions are the hub's to stop).
+LISTED_KINDS: frozenset[Kind] = frozenset({"batch", "bias"})
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -67,6 +68,11 @@ class QueuedJob:
     reason: str
     elapsed: str
 
+    @property
+    def kind(self) -> Kind | None:
+        """``batch`` or ``bias``, from the job's name (:mod:`aifnb_spawners.jobs`)."""
+        return job_kind(self.name)
+
 
 def elapsed_seconds(text: str) -> int:
     """Seconds in squeue's ``%M`` (``M:SS``, ``H:MM:SS`` or ``D-HH:MM:SS``); 0 when unreadable."""
@@ -81,11 +87,12 @@ def elapsed_seconds(text: str) -> int:
 
 
 def parse_squeue(output: str) -> list[QueuedJob]:
-    """Lines of ``squeue -r -h -o SQUEUE_FORMAT``, keeping only the platform's batch jobs."""
+    """Lines of ``squeue -r -h -o SQUEUE_FORMAT``, keeping only the platform's notebook runs and
+    bias arrays (named ``aifnb-batch-*`` and ``aifnb-bias-*``)."""
     jobs = []
     for line in output.splitlines():
         fields = line.split("|")
-        if len(fields) != 7 or not fields[3].startswith(JOB_NAME_PREFIX):
+        if len(fields) != 7 or job_kind(fields[3]) not in LISTED_KINDS:
             continue
         slurm_id, job_id, task, name, state, reason, elapsed = fields
         jobs.append(QueuedJob(slurm_id, job_id, int(task) if matches(DIGITS, task) else None, name, state, "" if reason == "None" else reason, elapsed))

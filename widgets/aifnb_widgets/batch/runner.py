@@ -12,10 +12,10 @@ import json
 import os
 import signal
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
-from aifnb_widgets.batch.layout import ERROR, EXECUTED, INPUT, PARAMETERS, now, read_record, write_record
+from aifnb_widgets.batch.layout import ERROR, EXECUTED, INPUT, PARAMETERS, now, write_record
+from aifnb_widgets.batch.track import mark_running
 
 
 class _Terminated(BaseException):
@@ -28,11 +28,7 @@ def _on_term(signum, frame):  # noqa: ARG001 (signal handler signature)
 
 def run(folder: Path) -> int:
     signal.signal(signal.SIGTERM, _on_term)
-    record = read_record(folder)
-    started = os.environ.get("AIFNB_STARTED_AT")
-    started_at = datetime.fromtimestamp(float(started), timezone.utc) if started else now()
-    record = record.model_copy(update={"started_at": started_at, "status": "running"})
-    write_record(folder, record)
+    record = mark_running(folder)
     parameters = json.loads((folder / PARAMETERS).read_text(encoding="utf-8"))
     notebook = folder / INPUT
     try:

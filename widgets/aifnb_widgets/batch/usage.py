@@ -3,7 +3,8 @@
 Slurm's accounting (``sacct`` backed by slurmdbd) is the reference where a cluster has it. Where
 it has none (the embedded single-node Slurm, small centres), the platform's own records stand in:
 a JSONL log of session starts and stops that the spawner appends to
-(:mod:`aifnb_spawners.usage_log`), and each batch run's job.json. A job.json is written by the
+(:mod:`aifnb_spawners.usage_log`), and the
+job.json of each notebook run and of each bias array task. A job.json is written by the
 user's own job, so a user can edit it: the report labels those rows ``user-record``, counts a
 record only for the uid that owns it, and leaves out (and lists) records whose resources or
 times their profile could not have given. Every file is opened without following links and
@@ -23,6 +24,7 @@ from typing import Literal, NamedTuple
 import httpx
 import pandas as pd
 import plotly.graph_objects as go
+from aifnb_spawners.jobs import KINDS, Kind, job_kind
 from aifnb_spawners.profiles import Profile, walltime_seconds
 from aifnb_spawners.slurm import SlurmCommandError, run_slurm
 from aifnb_spawners.usage_log import USAGE_LOG_ENV, SessionEvent
@@ -31,7 +33,6 @@ from pydantic import ValidationError
 
 from aifnb_widgets.batch.api import hub_get, platform_settings
 from aifnb_widgets.batch.layout import (
-    JOB_NAME_PREFIX,
     BatchError,
     JobRecord,
     now,
@@ -41,14 +42,12 @@ from aifnb_widgets.batch.layout import (
 )
 from aifnb_widgets.batch.queue import run_sync
 
-SESSION_JOB_PREFIX = "aifnb-session-"
 NO_GROUP = "(no group)"
 SACCT_FIELDS = "JobID,JobName,User,Start,End,AllocTRES"
 COLUMNS = ["scope", "name", "kind", "source", "jobs", "hours", "cpu_hours", "gpu_hours"]
 #: Time a job may run past its walltime before Slurm kills it (KillWait and slack), in seconds.
 WALLTIME_GRACE_S = 300
 
-Kind = Literal["session", "batch"]
 #: Where a row's numbers come from: Slurm's accounting, the spawner's session log (written by
 #: the hub), or a job.json written by the user's own job.
 Source = Literal["slurm", "hub-log", "user-record"]
@@ -133,10 +132,11 @@ def batch_usage(
     profiles: Iterable[Profile] | None = None,
     skipped: list[tuple[str, str]] | None = None,
 ) -> list[Usage]:
-    """Batch runs from the job.json records in each user's home (runs that never started hold
-    nothing), labelled ``user-record``. A record counts only for the uid that owns it and its
-    folder, when it names that user, and when :func:`record_problem` finds nothing; the others
-    are listed in ``skipped`` as ``(folder, reason)``."""
+    """Notebook runs and bias array tasks from the job.json records in each user's home (runs
+    that never started hold nothing), each with its kind, labelled ``user-record``. A record
+    counts only for the uid that owns it and its folder, when it names that user, and when
+    :func:`record_problem` finds nothing; the others are listed in ``skipped`` as
+    ``(folder, reason)``."""
     at = at or now()
     by_slug = {profile.slug: profile for profile in profiles} if profiles is not None else None
     usages = []
@@ -151,7 +151,7 @@ def batch_usage(
             elif (problem := record_problem(record, by_slug, at)) is not None:
                 unusable.append((run.folder, problem))
             elif record.started_at is not None:
-                usages.append(Usage(user, "batch", record.slurm_id, record.started_at, record.ended_at or at, record.cpus, record.gpus,
+                usages.append(Usage(user, record.kind, record.slurm_id, record.started_at, record.ended_at or at, record.cpus, record.gpus,
                                     "user-record"))
         if skipped is not None:
             skipped.extend((str(folder), reason) for folder, reason in unusable)
@@ -173,7 +173,8 @@ def _sacct_time(text: str) -> datetime | None:
 
 
 def parse_sacct(output: str, at: datetime | None = None) -> list[Usage]:
-    """``sacct -a -X -n -P -o SACCT_FIELDS`` lines of the platform's jobs (sessions and batch)."""
+    """``sacct -a -X -n -P -o SACCT_FIELDS`` lines of the platform's jobs (sessions, notebook runs
+    and bias arrays, told apart by their names: :mod:`aifnb_spawners.jobs`)."""
     at = at or now()
     usages = []
     for line in output.splitlines():
@@ -181,7 +182,7 @@ def parse_sacct(output: str, at: datetime | None = None) -> list[Usage]:
         if len(fields) != 6:
             continue
         job_id, name, user, start_text, end_text, alloc = fields
-        kind: Kind | None = "session" if name.startswith(SESSION_JOB_PREFIX) else "batch" if name.startswith(JOB_NAME_PREFIX) else None
+        kind = job_kind(name)
         start = _sacct_time(start_text)
         if kind is None or start is None:
             continue
@@ -224,11 +225,11 @@ def usage_table(usages: Iterable[Usage], groups: Mapping[str, Iterable[str]], si
 
 
 def usage_chart(table: pd.DataFrame, scope: Literal["user", "group"] = "user") -> go.Figure:
-    """CPU-hours and GPU-hours per user (or group), sessions and batch jobs stacked."""
+    """CPU-hours and GPU-hours per user (or group), sessions, notebook runs and bias arrays stacked."""
     part = table[table["scope"] == scope].groupby(["name", "kind"], as_index=False)[["cpu_hours", "gpu_hours"]].sum()
     figure = go.Figure()
     for metric, axis in (("cpu_hours", "CPU-hours"), ("gpu_hours", "GPU-hours")):
-        for kind in ("session", "batch"):
+        for kind in KINDS:
             rows = part[part["kind"] == kind]
             figure.add_bar(x=rows["name"], y=rows[metric], name=f"{axis}, {kind}", offsetgroup=metric, legendgroup=metric)
     figure.update_layout(barmode="relative", title=f"Usage per {scope}", yaxis_title="hours", xaxis_title=scope)

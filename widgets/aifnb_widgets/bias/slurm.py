@@ -1,79 +1,95 @@
-"""One Slurm array task per model, merged afterwards into one leaderboard.
+"""One Slurm array task per model, merged afterwards into one leaderboard: a platform job like
+any other.
+
+A bias array is submitted like a session or a notebook run: the user names a profile and may
+adjust CPUs, GPUs and walltime within its limits; :func:`~aifnb_spawners.profiles.resolve_request`
+checks them against the profiles of the user's groups as the hub knows them
+(:func:`aifnb_widgets.batch.api.user_groups`), and partition, account, QoS, reservation, GRES and
+memory come from the profile. The job is named ``aifnb-bias-<label>``
+(:mod:`aifnb_spawners.jobs`), submitted held, and released once each task's run record
+(``~/ai-factory-runs/bias-<label>/<time>-<jobid>_<task>/job.json``, kind ``bias``) exists: the
+jobs panel lists and cancels the tasks, and the usage report counts them, as notebook runs.
 
 Nothing a user typed is pasted raw into the batch script: models go to ``models.json`` (after
 the same allow-list check as everywhere else) and every value the template does render is
-matched against a strict pattern first.
+matched against a strict pattern first; the template is the job layer's
+(:mod:`aifnb_spawners.templates`).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from aifnb_spawners.profiles import MEMORY, WALLTIME
-from aifnb_spawners.validate import (
-    DIGITS,
-    JOB_NAME,
-    SLURM_NAME,
-    InvalidValue,
-    check,
-    matches,
-)
+from aifnb_spawners.jobs import job_name, label_slug
+from aifnb_spawners.profiles import JobRequest, resolve_request
+from aifnb_spawners.templates import render
+from aifnb_spawners.validate import DIGITS, JOB_NAME, InvalidValue, check, matches
 
 from aifnb_widgets.backends.factory import validate_model_spec
-from aifnb_widgets.batch.script import checked_count, checked_path, script_environment
+from aifnb_widgets.batch.script import checked_count, checked_path, checked_request
 from aifnb_widgets.bias.runner import SCENARIO_FILE
 from aifnb_widgets.bias.scenario import Scenario
 
-TEMPLATE = "bias_array.sbatch.j2"
+TEMPLATE = "bias_array.sh.j2"
 SCRIPT_NAME = "bias_array.sbatch"
 MODELS_FILE = "models.json"
 TASKS_DIR = "tasks"
 #: Most models (array tasks) one assessment may submit.
 MAX_MODELS = 1000
-#: Most CPUs one task may ask for.
-MAX_CPUS = 256
-#: Generic resources a task may ask for: GPUs, optionally of a type (``gpu:2``, ``gpu:a100:1``).
-GRES = rf"gpu(?::{SLURM_NAME})?:[0-9]{{1,3}}"
+#: What a user may adjust within the profile (as in the spawn form; the partition is the profile's).
+RESOURCE_KEYS = ("cpus", "gpus", "walltime")
 
 
 def render_array_script(
     job_dir: str | Path,
     n_models: int,
-    partition: str = "cpu",
-    gres: str | None = None,
-    time_limit: str = "01:00:00",
-    cpus: int = 2,
-    mem: str = "8G",
-    job_name: str = "aifnb-bias",
+    request: JobRequest,
+    *,
+    run_prefix: str | Path,
+    job_name: str | None = None,
     python: str = sys.executable,
+    prologue: str = "",
 ) -> str:
-    """The array script, one task per model. Every value rendered matches its allow-list
+    """The array script, one task per model, with ``request``'s resources; task N records its
+    run in ``<run_prefix><array job id>_N``. Every value rendered matches its allow-list
     (:mod:`aifnb_spawners.validate`, full match, ASCII) or raises
-    :class:`~aifnb_spawners.validate.InvalidValue` naming the option: ``#SBATCH`` lines cannot
-    quote, so a newline in a value would be a directive of its own."""
+    :class:`~aifnb_spawners.validate.InvalidValue` naming it: ``#SBATCH`` lines cannot quote,
+    so a newline in a value would be a directive of its own. ``prologue`` is the site's own
+    shell (settings, written by admins) and is not checked."""
     if not isinstance(job_dir, (str, Path)):
         raise InvalidValue("job_dir", job_dir, "an absolute path")
-    return script_environment("aifnb_widgets.bias").get_template(TEMPLATE).render(
-        job_dir=checked_path("job_dir", str(Path(job_dir).absolute())),
+    if not isinstance(run_prefix, (str, Path)):
+        raise InvalidValue("run_prefix", run_prefix, "an absolute path")
+    job_dir = Path(job_dir).absolute()
+    name = job_name if job_name is not None else default_job_name(job_dir)
+    return render(
+        TEMPLATE,
+        request=checked_request(request),
+        job_dir=checked_path("job_dir", str(job_dir)),
         last_index=checked_count("n_models", n_models, 1, MAX_MODELS) - 1,
-        partition=check("partition", partition, SLURM_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'"),
-        gres=check("gres", gres, GRES, "gpu:N or gpu:TYPE:N, e.g. gpu:1") if gres else None,
-        time_limit=check("time_limit", time_limit, WALLTIME, "HH:MM:SS or D-HH:MM:SS, e.g. 01:00:00"),
-        cpus=checked_count("cpus", cpus, 1, MAX_CPUS),
-        mem=check("mem", mem, MEMORY, "a whole number with a unit K, M, G or T, e.g. 8G"),
-        job_name=check("job_name", job_name, JOB_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'"),
+        job_name=check("job_name", name, JOB_NAME, "1-64 of A-Z, a-z, 0-9, '_', '.', '-'"),
+        run_prefix=checked_path("run_prefix", str(run_prefix)),
         python=checked_path("python", python),
+        prologue=prologue,
     )
 
 
-def prepare_array_job(job_dir: str | Path, scenario: Scenario, models: list[str], **options) -> Path:
-    """Write scenario, models list and batch script into ``job_dir``; returns the script path."""
+def default_job_name(job_dir: str | Path) -> str:
+    """``aifnb-bias-<job folder's name>``."""
+    return job_name("bias", label_slug(Path(job_dir).name))
+
+
+def prepare_array_job(job_dir: str | Path, scenario: Scenario, models: list[str], request: JobRequest, **options: Any) -> Path:
+    """Write scenario, models list and batch script into ``job_dir``; returns the script path.
+    ``options`` go to :func:`render_array_script` (``run_prefix`` is required)."""
     models = [validate_model_spec(m) for m in models]
     job_dir = Path(job_dir).absolute()
-    script = render_array_script(job_dir, len(models), **options)
+    script = render_array_script(job_dir, len(models), request, **options)
     (job_dir / "logs").mkdir(parents=True, exist_ok=True)
     (job_dir / TASKS_DIR).mkdir(exist_ok=True)
     (job_dir / SCENARIO_FILE).write_text(scenario.to_json(), encoding="utf-8")
@@ -83,18 +99,72 @@ def prepare_array_job(job_dir: str | Path, scenario: Scenario, models: list[str]
     return path
 
 
-def submit(script: Path, extra_args: list[str] | None = None) -> str:
-    """``sbatch --parsable``; returns the array job id."""
-    try:
-        result = subprocess.run(
-            ["sbatch", "--parsable", *(extra_args or []), str(script)],
-            capture_output=True, text=True, check=False, timeout=60,
-        )
-    except FileNotFoundError:
-        raise RuntimeError("sbatch not found: is this a Slurm login node?") from None
-    if result.returncode != 0:
-        raise RuntimeError(f"sbatch refused {script}: {result.stderr.strip()}")
-    return result.stdout.strip().split(";")[0]
+@dataclass(frozen=True)
+class ArraySubmission:
+    """What was (or, with ``dry_run``, would be) submitted: the script, the checked request, one
+    run folder per task."""
+
+    job_id: str | None
+    script: Path
+    request: JobRequest
+    models: list[str]
+    folders: list[Path]
+
+
+def submit_array(
+    job_dir: str | Path,
+    scenario: Scenario,
+    models: list[str],
+    *,
+    profile: str | None,
+    cpus: Any = None,
+    gpus: Any = None,
+    walltime: Any = None,
+    user: str | None = None,
+    groups: Iterable[str] | None = None,
+    settings: Any = None,
+    dry_run: bool = False,
+) -> ArraySubmission:
+    """Check the request against ``profile`` and the user's groups (default: the hub's answer,
+    :func:`aifnb_widgets.batch.api.user_groups`), write the job folder, and submit the array
+    held, releasing it once every task's run record exists.
+
+    Raises :class:`~aifnb_spawners.profiles.OptionError` naming the field and what is allowed
+    (a profile the groups do not allow, GPUs above the profile's limit) before anything is
+    written or submitted.
+    """
+    from aifnb_widgets.batch import api
+    from aifnb_widgets.batch.layout import now, run_dir
+    from aifnb_widgets.batch.queue import current_user
+
+    settings = settings or api.platform_settings()
+    user = user or current_user()
+    groups = api.user_groups(user, settings) if groups is None else groups
+    chosen = {key: value for key, value in zip(RESOURCE_KEYS, (cpus, gpus, walltime), strict=True) if value not in (None, "")}
+    request = resolve_request(settings.profiles, groups, {"profile": profile, **chosen})
+    models = [validate_model_spec(m) for m in models]
+    job_dir = Path(job_dir).absolute()
+    label = f"bias-{label_slug(job_dir.name)}"
+    home = api.home_of(user)
+    submitted_at = now().replace(microsecond=0)
+    script = prepare_array_job(
+        job_dir, scenario, models, request, run_prefix=run_dir(home, label, submitted_at, "", None),
+        job_name=default_job_name(job_dir), prologue=settings.hub.prologue,
+    )
+    if dry_run:
+        return ArraySubmission(None, script, request, models, [])
+
+    def runs(job_id: str) -> list[api.RunToWrite]:
+        return [
+            (run_dir(home, label, submitted_at, job_id, task),
+             api.new_record(request, kind="bias", job_id=job_id, task_id=task, user=user, submitted_at=submitted_at,
+                            job_dir=str(job_dir)),
+             {})
+            for task in range(len(models))
+        ]
+
+    job_id, folders = api.submit_recorded(user, script.read_text(encoding="utf-8"), runs)
+    return ArraySubmission(job_id, script, request, models, folders)
 
 
 def read_models_file(path: str | Path, index: int) -> str:

@@ -1,5 +1,7 @@
-"""The jobs panel: the user's batch runs with state, pending reason, elapsed time, links to the
-executed notebook and the log, and cancel / resubmit.
+"""The jobs panel: the user's batch jobs (notebook runs and bias array tasks, each with its kind)
+with state, pending reason, elapsed time, links to the executed notebook and the log, and
+cancel / resubmit (resubmit is for notebook runs; a bias array is submitted again with
+``aifnb bias submit``).
 
 Refreshing asks Slurm (squeue) and reads the run folders, which can take seconds on a busy
 login node, so it runs in a background thread: the kernel stays free for the user's cells and a
@@ -84,9 +86,9 @@ class JobsPanel:
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        """The table's content, one dict per executed notebook, newest first."""
+        """The table's content, one dict per notebook run or bias array task, newest first."""
         return [
-            {"job": v.slurm_id, "notebook": Path(v.record.notebook).name, "state": v.state, "reason": v.reason, "elapsed": v.elapsed,
+            {"job": v.slurm_id, "kind": v.kind, "notebook": v.record.label, "state": v.state, "reason": v.reason, "elapsed": v.elapsed,
              "executed": v.executed, "log": v.log, "error": v.error, "folder": v.folder}
             for v in self.jobs
         ]
@@ -160,12 +162,12 @@ class JobsPanel:
         for r in self.rows:
             colour = STATE_COLOURS.get(r["state"], "#586e75")
             cells.append(
-                f"<tr><td>{html.escape(r['job'])}</td><td>{html.escape(r['notebook'])}</td>"
+                f"<tr><td>{html.escape(r['job'])}</td><td>{html.escape(r['kind'])}</td><td>{html.escape(r['notebook'])}</td>"
                 f"<td style='color:{colour};font-weight:bold'>{html.escape(r['state'])}</td><td>{html.escape(r['reason'])}</td>"
                 f"<td>{html.escape(r['elapsed'])}</td><td>{file_link(r['executed'], self.home, 'executed')}</td>"
                 f"<td>{file_link(r['log'], self.home, 'log', view='files')}</td></tr>"
             )
-        header = "".join(f"<th>{h}</th>" for h in ("job", "notebook", "state", "reason", "elapsed", "output", "log"))
+        header = "".join(f"<th>{h}</th>" for h in ("job", "kind", "notebook / array", "state", "reason", "elapsed", "output", "log"))
         self.table.value = f"<table><tr>{header}</tr>{''.join(cells)}</table>" if cells else "<i>No batch jobs yet.</i>"
         current = self.selected.value
         self.selected.options = [r["job"] for r in self.rows]
@@ -175,6 +177,6 @@ class JobsPanel:
     def _render_selection(self) -> None:
         view = next((v for v in self.jobs if v.slurm_id == self.selected.value), None)
         self.cancel_button.disabled = view is None or not view.active
-        self.resubmit_button.disabled = view is None
+        self.resubmit_button.disabled = view is None or view.kind != "batch"
         error = view.error if view is not None else ""
         self.detail.value = f"<pre style='color:#dc322f;white-space:pre-wrap'>{html.escape(error)}</pre>" if error else ""
