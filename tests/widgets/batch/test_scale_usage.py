@@ -153,6 +153,30 @@ def test_bias_task_records_count_as_bias(tmp_path, settings):
     assert row(table, "user", "ana", "bias").cpu_hours == 2.0
 
 
+def test_the_report_reads_the_hubs_configured_session_log_by_default(tmp_path, monkeypatch):
+    """Without --sessions-log or $AIFNB_USAGE_LOG the report reads hub.usage_log from the settings; a log named but missing is an error."""
+    from aifnb_hub.settings import load_settings
+    from aifnb_widgets.batch import usage
+    from aifnb_widgets.batch.layout import BatchError
+
+    log = tmp_path / "hub" / "sessions.jsonl"
+    record_session_event(log, "start", user="ana", job_id="7", profile="cpu-course", cpus=2, gpus=0, at=T0)
+    record_session_event(log, "stop", user="ana", job_id="7", profile="cpu-course", cpus=2, gpus=0, at=T0 + hours(1))
+    site = tmp_path / "site.yaml"
+    site.write_text(f"hub: {{usage_log: {log}}}\n")
+    settings = load_settings(site)
+    monkeypatch.delenv("AIFNB_USAGE_LOG", raising=False)
+    monkeypatch.setattr(usage, "sacct_usage", lambda since, until: None)  # a cluster without slurmdbd
+    report = usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings)
+    assert report.sessions == f"hub log {log}"
+    assert row(report.table, "user", "ana", "session").cpu_hours == 2.0
+    with pytest.raises(BatchError, match="sessions log .*/none.jsonl does not exist"):
+        usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings, sessions_log=tmp_path / "none.jsonl")
+    log.unlink()
+    report = usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings)
+    assert report.table.empty and report.sessions.startswith(f"none counted: the hub's log {log} does not exist")
+
+
 @pytest.mark.parametrize("bad", ['{"event": "start"}', '{"event": "pause", "time": "2026-01-01T00:00:00Z", "user": "a", "job_id": "1", "profile": "p", "cpus": 1, "gpus": 0}'])
 def test_malformed_session_lines_are_skipped(tmp_path, bad):
     log = tmp_path / "s.jsonl"

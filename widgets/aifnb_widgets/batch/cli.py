@@ -46,7 +46,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     usage = commands.add_parser("usage", help="CPU- and GPU-hours per user and group (sacct, else the platform's records)")
     usage.add_argument("--since", type=_day, required=True, help="first day, YYYY-MM-DD (UTC)")
     usage.add_argument("--until", type=_day, required=True, help="last day included, YYYY-MM-DD (UTC)")
-    usage.add_argument("--sessions-log", help="JSONL log of interactive sessions (default: $AIFNB_USAGE_LOG)")
+    usage.add_argument("--sessions-log",
+                       help="JSONL log of interactive sessions (default: $AIFNB_USAGE_LOG, else the settings' hub.usage_log)")
     usage.add_argument("--csv", help="also write the table to this CSV file ('-' for standard output)")
     usage.set_defaults(func=_guarded(_usage))
 
@@ -118,6 +119,8 @@ def _usage(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, time.max, UTC)
     report = usage_report(since, until, sessions_log=args.sessions_log)
     print(f"source: {report.source}")
+    if report.source != "sacct":
+        print(f"sessions: {report.sessions}")
     print(report.table.to_string(index=False) if len(report.table) else "no usage in this period")
     if report.source != "sacct":
         print("rows with source user-record come from job.json files the users' own jobs write: checked against their "

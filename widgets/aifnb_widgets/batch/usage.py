@@ -3,7 +3,7 @@
 Slurm's accounting (``sacct`` backed by slurmdbd) is the reference where a cluster has it. Where
 it has none (the embedded single-node Slurm, small centres), the platform's own records stand in:
 a JSONL log of session starts and stops that the spawner appends to
-(:mod:`aifnb_spawners.usage_log`), and the
+(:mod:`aifnb_spawners.usage_log`; by default the hub's configured ``hub.usage_log``), and the
 job.json of each notebook run and of each bias array task. A job.json is written by the
 user's own job, so a user can edit it: the report labels those rows ``user-record``, counts a
 record only for the uid that owns it, and leaves out (and lists) records whose resources or
@@ -263,6 +263,8 @@ class UsageReport:
     usages: list[Usage]
     table: pd.DataFrame
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Where the sessions' numbers come from (without sacct): the log read, or why none was.
+    sessions: str = ""
 
     def figure(self, scope: Literal["user", "group"] = "user") -> go.Figure:
         return usage_chart(self.table, scope)
@@ -280,7 +282,10 @@ def usage_report(
     users' homes needs the rights an admin's report job has (root, or a group-readable runs dir).
 
     Slurm's accounting when ``sacct`` has it; else the hub's session log and the users' own
-    job.json records, checked against the platform's profiles and labelled as user-written.
+    job.json records, checked against the platform's profiles and labelled as user-written. The
+    session log is ``sessions_log``, else ``$AIFNB_USAGE_LOG``, else the hub's configured
+    ``hub.usage_log``: an admin on the hub host gets the interactive sessions without naming it.
+    A log named explicitly must exist; the default one may not (no session yet).
     """
     settings = settings or platform_settings()
     if users is None:
@@ -289,6 +294,7 @@ def usage_report(
     usages = sacct_usage(since, until)
     source: Literal["sacct", "platform records"] = "sacct"
     skipped: list[tuple[str, str]] = []
+    sessions = "sacct"
     if usages is None:
         source = "platform records"
         homes = {}
@@ -299,8 +305,14 @@ def usage_report(
                 continue
             homes[user] = Home(entry.pw_dir, entry.pw_uid)
         usages = batch_usage(homes, at, profiles=settings.profiles, skipped=skipped)
-        log = sessions_log or os.environ.get(USAGE_LOG_ENV)
-        if log and Path(log).exists():
+        named = sessions_log or os.environ.get(USAGE_LOG_ENV)
+        log = Path(named or settings.hub.usage_log)
+        if log.exists():
             usages += session_usage(log, at)
+            sessions = f"hub log {log}"
+        elif named:
+            raise BatchError(f"sessions log {log} does not exist")
+        else:
+            sessions = f"none counted: the hub's log {log} does not exist (no session has started yet?)"
     usages = [u for u in usages if u.user in users]
-    return UsageReport(source, since, until, usages, usage_table(usages, users, since, until), skipped)
+    return UsageReport(source, since, until, usages, usage_table(usages, users, since, until), skipped, sessions)
