@@ -90,18 +90,44 @@ def server_environment(options: dict, state: Path) -> dict[str, str]:
 
 
 DOWN_MESSAGE = (
-    "The hub's MLflow service ({prefix}) is down: its server stopped (exit status {code}) and is restarted every "
-    "{retry} s. Nothing was logged; try again later. Admins find the reason in the hub's log."
+    "The hub's MLflow service ({prefix}) is down: {reason}. It is restarted every {retry} s; nothing was logged, "
+    "try again later. Admins find the details in the hub's log."
 )
 
 
-async def answer_down(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, message: str) -> None:
-    """A 503 naming the service, to any request, while the MLflow server is not running."""
+def store_problem(uri: str, timeout: int = 5) -> str | None:
+    """Why the backend store cannot be used right now (None: it answers). MLflow itself would retry
+    an unreachable database for minutes before it exits, with the hub waiting on it."""
+    if not uri.startswith(("postgresql", "mysql", "mssql")):
+        return None
+    import sqlalchemy
+
+    args = {"connect_timeout": timeout} if uri.startswith(("postgresql", "mysql")) else {}
+    engine = sqlalchemy.create_engine(uri, connect_args=args)
     try:
-        await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        with engine.connect():
+            return None
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        log.error("MLflow's backend store cannot be reached: %s", str(exc).splitlines()[0])
+        return "its database cannot be reached"
+    finally:
+        engine.dispose()
+
+
+async def answer_down(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, message: str, prefix: str) -> None:
+    """While the MLflow server is not running: a 503 naming the service to every request but the
+    service's own root page, which says the same with a 200. The hub probes that page at start and
+    counts only a non-5xx answer as a started service (a 503 there would stop the whole hub)."""
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        request_line = head.split(b"\r\n", 1)[0].split()
+        root = len(request_line) >= 2 and request_line[0] in (b"GET", b"HEAD") and request_line[1] == prefix.encode()
+        status = b"200 OK" if root else b"503 Service Unavailable"
         body = (message + "\n").encode()
         writer.write(
-            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"HTTP/1.1 "
+            + status
+            + b"\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
             + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
             + body
         )
@@ -141,22 +167,27 @@ async def supervise(options: dict, state: Path) -> None:
         loop.add_signal_handler(sig, stop.set)
     retry = options.get("retry_seconds", RETRY_SECONDS)
     while not stop.is_set():
-        server = await asyncio.create_subprocess_exec(
-            *server_command(options), env=server_environment(options, state), start_new_session=True
+        reason = await asyncio.get_running_loop().run_in_executor(None, store_problem, options["backend_store_uri"])
+        if reason is None:
+            server = await asyncio.create_subprocess_exec(
+                *server_command(options), env=server_environment(options, state), start_new_session=True
+            )
+            log.info("MLflow server (pid %d) on 127.0.0.1:%d%s", server.pid, options["port"], options["prefix"])
+            stopped = asyncio.ensure_future(stop.wait())
+            exited = asyncio.ensure_future(server.wait())
+            await asyncio.wait([stopped, exited], return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                exited.cancel()
+                await stop_group(server)
+                return
+            stopped.cancel()
+            await stop_group(server)  # workers of a server that died
+            reason = f"its server stopped (exit status {server.returncode})"
+        message = DOWN_MESSAGE.format(prefix=options["prefix"], reason=reason, retry=retry)
+        log.error("MLflow service down (%s); answering 503 until it starts again", reason)
+        down = await asyncio.start_server(
+            functools.partial(answer_down, message=message, prefix=options["prefix"]), "127.0.0.1", options["port"]
         )
-        log.info("MLflow server (pid %d) on 127.0.0.1:%d%s", server.pid, options["port"], options["prefix"])
-        stopped = asyncio.ensure_future(stop.wait())
-        exited = asyncio.ensure_future(server.wait())
-        await asyncio.wait([stopped, exited], return_when=asyncio.FIRST_COMPLETED)
-        if stop.is_set():
-            exited.cancel()
-            await stop_group(server)
-            return
-        stopped.cancel()
-        await stop_group(server)  # workers of a server that died
-        message = DOWN_MESSAGE.format(prefix=options["prefix"], code=server.returncode, retry=retry)
-        log.error("MLflow server exited with status %s; answering 503 until it starts again", server.returncode)
-        down = await asyncio.start_server(functools.partial(answer_down, message=message), "127.0.0.1", options["port"])
         try:
             await asyncio.wait_for(stop.wait(), retry)
         except TimeoutError:
