@@ -44,8 +44,10 @@ class UserGroups:
         """What a command prints when the groups did not come from the hub; empty otherwise."""
         if self.source == "hub":
             return ""
-        return (f"outside a hub session: groups of {self.user} taken from the settings' member lists (as root): "
-                f"{', '.join(self.groups) or 'none'}")
+        return (
+            f"outside a hub session: groups of {self.user} taken from the settings' member lists (as root): "
+            f"{', '.join(self.groups) or 'none'}"
+        )
 
 
 def _get(client: httpx.Client, path: str) -> dict[str, Any] | None:
@@ -72,7 +74,9 @@ def hub_groups(user: str, url: str, token: str, timeout: float = 10.0) -> tuple[
             if owner.get("name") != user:
                 model = _get(client, f"users/{user}")
                 if model is None:
-                    raise GroupsError(f"this token belongs to {str(owner.get('name'))[:40]!r}, which may not read the groups of {user}")
+                    raise GroupsError(
+                        f"this token belongs to {str(owner.get('name'))[:40]!r}, which may not read the groups of {user}"
+                    )
     except httpx.HTTPError as exc:
         raise GroupsError(f"cannot read your groups from the hub at {url} ({exc})") from None
     groups = model.get("groups")

@@ -14,8 +14,10 @@ CLAIMED = {"learners": ["ana", "bob"], "companies": ["ana"]}
 @pytest.fixture(scope="module")
 def hub():
     """A fake hub where ana is a learner only; tokens of ana, an admin, and ana without the groups scope."""
-    fake = FakeHub(groups={"ana": ["learners"], "root-admin": ["admins"], "bob": ["companies"]},
-                   tokens={"ana": Token("ana"), "admin": Token("root-admin", admin=True), "narrow": Token("ana", groups_scope=False)})
+    fake = FakeHub(
+        groups={"ana": ["learners"], "root-admin": ["admins"], "bob": ["companies"]},
+        tokens={"ana": Token("ana"), "admin": Token("root-admin", admin=True), "narrow": Token("ana", groups_scope=False)},
+    )
     yield fake.start()
     fake.stop()
 
@@ -55,7 +57,9 @@ def test_an_unknown_token_and_an_unreachable_hub_are_refused(hub):
     with pytest.raises(GroupsError, match="refused the token"):
         user_groups("ana", CLAIMED, env=hub.session_env("forged"), euid=1000)
     with pytest.raises(GroupsError, match="cannot read your groups from the hub at http://127.0.0.1:9/hub/api"):
-        user_groups("ana", CLAIMED, env={"JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api", "JUPYTERHUB_API_TOKEN": "x"}, euid=1000)
+        user_groups(
+            "ana", CLAIMED, env={"JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api", "JUPYTERHUB_API_TOKEN": "x"}, euid=1000
+        )
 
 
 def test_outside_a_session_a_user_gets_no_groups_from_the_settings():
@@ -70,4 +74,6 @@ def test_outside_a_session_root_reads_the_settings_and_says_so():
     """As root on the hub host the settings' member lists are used, and the note says where they come from."""
     found = user_groups("ana", CLAIMED, env={}, euid=0)
     assert found.groups == ("learners", "companies") and found.source == "settings"
-    assert found.note == "outside a hub session: groups of ana taken from the settings' member lists (as root): learners, companies"
+    assert (
+        found.note == "outside a hub session: groups of ana taken from the settings' member lists (as root): learners, companies"
+    )

@@ -23,7 +23,7 @@ def test_every_batch_script_template_lives_in_the_job_layer():
 
 
 def test_only_the_job_layer_builds_a_jinja_environment_for_batch_scripts():
-    """No module but aifnb_spawners.templates builds a Jinja environment for batch scripts (the drifted second copies are gone)."""
+    """No module but aifnb_spawners.templates builds a Jinja environment for batch scripts (no drifted second copy)."""
     builders = []
     for package in ("spawners", "widgets"):
         for path in (ROOT / package).rglob("*.py"):
@@ -31,7 +31,10 @@ def test_only_the_job_layer_builds_a_jinja_environment_for_batch_scripts():
             if re.search(r"\bEnvironment\(|PackageLoader|shlex\.quote\b.*filters|filters\[\"quote\"\]", text):
                 builders.append(path.relative_to(ROOT).as_posix())
     # The AI-Act conformity documents are Markdown, not batch scripts: their own (HTML-free) environment stays.
-    assert sorted(builders) == ["spawners/aifnb_spawners/templates/__init__.py", "widgets/aifnb_widgets/sandboxes/ai_act/conformity.py"]
+    assert sorted(builders) == [
+        "spawners/aifnb_spawners/templates/__init__.py",
+        "widgets/aifnb_widgets/sandboxes/ai_act/conformity.py",
+    ]
 
 
 def test_one_environment_is_shared_and_strict():
@@ -45,9 +48,12 @@ def test_one_environment_is_shared_and_strict():
 
 
 def test_a_sites_template_folder_is_searched_first(tmp_path):
-    """A site's folder (batch_script_template's) overrides a platform template of the same name, and falls back to the platform's."""
+    """A site's template folder overrides a platform template of the same name and falls back to the platform's."""
     (tmp_path / "session.sh.j2").write_text("#!/bin/bash\n# site {{ job_name }}\n")
-    assert templates.render("session.sh.j2", extra_dirs=(str(tmp_path),), job_name="aifnb-session-ana") == "#!/bin/bash\n# site aifnb-session-ana\n"
+    assert (
+        templates.render("session.sh.j2", extra_dirs=(str(tmp_path),), job_name="aifnb-session-ana")
+        == "#!/bin/bash\n# site aifnb-session-ana\n"
+    )
     assert "{{" not in templates.render("notebook_job.sh.j2", extra_dirs=(str(tmp_path),), **_notebook_values())
 
 
@@ -55,12 +61,23 @@ def _notebook_values() -> dict:
     from aifnb_spawners.profiles import JobRequest
 
     request = JobRequest("cpu-course", "cpu", 2, "4G", 0, None, "01:00:00", None, None, None, 3600)
-    return {"request": request, "job_name": "aifnb-batch-x", "homedir": "/home/a", "run_prefix": "/home/a/r-", "log_path": "/home/a/l",
-            "python": "/usr/bin/python3", "tasks": None, "prologue": ""}
+    return {
+        "request": request,
+        "job_name": "aifnb-batch-x",
+        "homedir": "/home/a",
+        "run_prefix": "/home/a/r-",
+        "log_path": "/home/a/l",
+        "python": "/usr/bin/python3",
+        "tasks": None,
+        "prologue": "",
+    }
 
 
-@pytest.mark.parametrize(("kind", "label", "name"), [("session", "ana", "aifnb-session-ana"), ("batch", "train", "aifnb-batch-train"),
-                                                     ("bias", "llms", "aifnb-bias-llms")], ids=["session", "batch", "bias"])
+@pytest.mark.parametrize(
+    ("kind", "label", "name"),
+    [("session", "ana", "aifnb-session-ana"), ("batch", "train", "aifnb-batch-train"), ("bias", "llms", "aifnb-bias-llms")],
+    ids=["session", "batch", "bias"],
+)
 def test_job_names_carry_their_kind(kind, label, name):
     """Every kind's name is aifnb-<kind>-<label>, and the kind is read back from the name."""
     assert job_name(kind, label) == name and job_kind(name) == kind

@@ -64,7 +64,8 @@ def test_groups_come_from_the_hub_not_from_a_settings_file_the_user_names(monkey
             monkeypatch.setenv(key, value)
         assert main(["batch", "submit", str(double_notebook), "--profile", "gpu-sandbox", "--dry-run"]) == 2
         err = capsys.readouterr().err
-        assert err.splitlines() == [f"aifnb batch submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"]
+        refusal = "aifnb batch submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"
+        assert err.splitlines() == [refusal]
         assert main(["batch", "submit", str(double_notebook), "--profile", "cpu-course", "--dry-run"]) == 0
         assert "#SBATCH --partition=cpu" in capsys.readouterr().out and hub.requests == ["/hub/api/user", "/hub/api/user"]
     finally:

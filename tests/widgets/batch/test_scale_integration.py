@@ -87,7 +87,8 @@ def finish(user: str, job_id: str, tasks: int | None = None) -> list[Path]:
 @pytest.fixture(scope="module")
 def hub(unix_users):
     """The hub API the users' sessions ask for their groups (each test user's token is their name)."""
-    fake = FakeHub(groups={user: [group] for group, user in unix_users.items()}, tokens={user: Token(user) for user in unix_users.values()})
+    fake = FakeHub(groups={user: [group] for group, user in unix_users.items()},
+                   tokens={user: Token(user) for user in unix_users.values()})
     yield fake.start()
     fake.stop()
 
@@ -125,7 +126,7 @@ def site_settings(workdir):
 
 
 def as_user(user: str, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """``aifnb batch ...`` in a shell of ``user``, as a session's terminal would run it (the hub's URL and the user's token set)."""
+    """``aifnb batch ...`` in a shell of ``user``, as a session's terminal runs it (with the hub's URL and the user's token)."""
     env = {"PATH": os.environ["PATH"], "HOME": home_of(user), "AIFNB_SETTINGS": str(workdir / "site.yaml"), "LANG": "C.UTF-8",
            "JUPYTERHUB_API_URL": (workdir / "hub-api-url").read_text(), "JUPYTERHUB_API_TOKEN": user}
     return subprocess.run(

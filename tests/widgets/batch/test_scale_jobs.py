@@ -169,18 +169,19 @@ def bias_home(tmp_path, monkeypatch):
     def record(job, task, kind, status, started=None):
         folder = run_dir(tmp_path, "bias-llms" if kind == "bias" else "/n/train.ipynb", T0, job, task)
         extra = {"job_dir": "/scratch/llms"} if kind == "bias" else {"notebook": "/n/train.ipynb"}
-        write_record(folder, JobRecord(kind=kind, job_id=job, task_id=task, user=USER, profile="cpu-course", partition="cpu", cpus=2,
-                                       gpus=0, memory="4G", walltime="01:00:00", submitted_at=T0, started_at=started, status=status,
-                                       **extra))
+        write_record(folder, JobRecord(kind=kind, job_id=job, task_id=task, user=USER, profile="cpu-course", partition="cpu",
+                                       cpus=2, gpus=0, memory="4G", walltime="01:00:00", submitted_at=T0, started_at=started,
+                                       status=status, **extra))
         return folder
 
-    folders = [record("30", 0, "bias", "running", T0), record("30", 1, "bias", "submitted"), record("31", None, "batch", "running", T0)]
+    folders = [record("30", 0, "bias", "running", T0), record("30", 1, "bias", "submitted"),
+               record("31", None, "batch", "running", T0)]
     queued = [QueuedJob("30_0", "30", 0, "aifnb-bias-llms", "RUNNING", "", "2:00"),
               QueuedJob("30_1", "30", 1, "aifnb-bias-llms", "PENDING", "Resources", "0:00"),
               QueuedJob("31", "31", None, "aifnb-batch-train", "RUNNING", "", "1:00")]
     cancelled: list[str] = []
     monkeypatch.setattr(api, "home_of", lambda user: str(tmp_path))
-    monkeypatch.setattr(api.slurm, "queue", lambda account: [j for j in queued if j.slurm_id not in cancelled and j.job_id not in cancelled])
+    monkeypatch.setattr(api.slurm, "queue", lambda account: [j for j in queued if not {j.slurm_id, j.job_id} & set(cancelled)])
     monkeypatch.setattr(api.slurm, "scancel", lambda account, job: cancelled.append(job))
     return folders, cancelled
 
@@ -196,7 +197,8 @@ def test_cancelling_a_bias_array_follows_the_same_rules(bias_home):
     """A whole bias array is cancelled from its records and the queue; its never-started task is recorded as cancelled."""
     folders, cancelled = bias_home
     assert sorted(api.cancel_job("30", USER)) == ["30_0", "30_1"] and cancelled == ["30"]
-    assert read_record(folders[1]).status == "cancelled" and read_record(folders[0]).status == "running"  # its tracker records the end
+    assert read_record(folders[1]).status == "cancelled"
+    assert read_record(folders[0]).status == "running"  # its tracker records the end
     with pytest.raises(api.BatchError, match="not one of your batch jobs"):
         api.cancel_job("32", USER)
 

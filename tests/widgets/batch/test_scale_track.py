@@ -19,15 +19,36 @@ T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 def folder(tmp_path):
     """A bias task's run folder as submit_array writes it before releasing the job."""
     path = tmp_path / "ai-factory-runs" / "bias-llms" / "20261102T080000Z-40_0"
-    write_record(path, JobRecord(kind="bias", job_id="40", task_id=0, user="ana", job_dir="/scratch/llms", profile="cpu-course",
-                                 partition="cpu", cpus=2, gpus=0, memory="4G", walltime="01:00:00", submitted_at=T0))
+    write_record(
+        path,
+        JobRecord(
+            kind="bias",
+            job_id="40",
+            task_id=0,
+            user="ana",
+            job_dir="/scratch/llms",
+            profile="cpu-course",
+            partition="cpu",
+            cpus=2,
+            gpus=0,
+            memory="4G",
+            walltime="01:00:00",
+            submitted_at=T0,
+        ),
+    )
     return path
 
 
 def track(folder, *command: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "AIFNB_STARTED_AT": str(time.time() - 1)}
-    return subprocess.Popen([sys.executable, "-m", "aifnb_widgets.batch.track", str(folder), "--", *command], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "aifnb_widgets.batch.track", str(folder), "--", *command],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize(("code", "status"), [(0, "completed"), (3, "failed")], ids=["completed", "failed"])

@@ -132,8 +132,8 @@ def test_user_written_resources_and_times_outside_the_profile_are_left_out_and_l
 
 def test_chart_has_cpu_and_gpu_bars_per_kind():
     """One CPU-hours and one GPU-hours bar per kind: sessions, notebook runs and bias arrays."""
-    table = usage_table([Usage("ana", "batch", "1", T0, T0 + hours(1), 2, 1), Usage("ana", "bias", "2_0", T0, T0 + hours(1), 4, 0)],
-                        GROUPS, T0, T0 + hours(1))
+    usages = [Usage("ana", "batch", "1", T0, T0 + hours(1), 2, 1), Usage("ana", "bias", "2_0", T0, T0 + hours(1), 4, 0)]
+    table = usage_table(usages, GROUPS, T0, T0 + hours(1))
     figure = usage_chart(table)
     assert [trace.name for trace in figure.data] == ["CPU-hours, session", "CPU-hours, batch", "CPU-hours, bias",
                                                      "GPU-hours, session", "GPU-hours, batch", "GPU-hours, bias"]
@@ -154,7 +154,7 @@ def test_bias_task_records_count_as_bias(tmp_path, settings):
 
 
 def test_the_report_reads_the_hubs_configured_session_log_by_default(tmp_path, monkeypatch):
-    """Without --sessions-log or $AIFNB_USAGE_LOG the report reads hub.usage_log from the settings; a log named but missing is an error."""
+    """Without --sessions-log or $AIFNB_USAGE_LOG the report reads hub.usage_log; a named, missing log is an error."""
     from aifnb_hub.settings import load_settings
     from aifnb_widgets.batch import usage
     from aifnb_widgets.batch.layout import BatchError
@@ -171,7 +171,8 @@ def test_the_report_reads_the_hubs_configured_session_log_by_default(tmp_path, m
     assert report.sessions == f"hub log {log}"
     assert row(report.table, "user", "ana", "session").cpu_hours == 2.0
     with pytest.raises(BatchError, match="sessions log .*/none.jsonl does not exist"):
-        usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings, sessions_log=tmp_path / "none.jsonl")
+        usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings,
+                           sessions_log=tmp_path / "none.jsonl")
     log.unlink()
     report = usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings)
     assert report.table.empty and report.sessions.startswith(f"none counted: the hub's log {log} does not exist")

@@ -28,29 +28,63 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 #: A GPU profile's request with account, QoS and reservation, as resolve_request returns it.
-GPU = JobRequest(profile="gpu-sandbox", partition="gpu", cpus=8, memory="32G", gpus=2, gpu_type="a100", walltime="02:00:00",
-                 account="p200000", qos="sandbox-gpu", reservation="course", idle_timeout=1800)
-CPU = JobRequest(profile="cpu-course", partition="cpu", cpus=2, memory="4G", gpus=0, gpu_type=None, walltime="01:00:00",
-                 account=None, qos=None, reservation=None, idle_timeout=3600)
+GPU = JobRequest(
+    profile="gpu-sandbox",
+    partition="gpu",
+    cpus=8,
+    memory="32G",
+    gpus=2,
+    gpu_type="a100",
+    walltime="02:00:00",
+    account="p200000",
+    qos="sandbox-gpu",
+    reservation="course",
+    idle_timeout=1800,
+)
+CPU = JobRequest(
+    profile="cpu-course",
+    partition="cpu",
+    cpus=2,
+    memory="4G",
+    gpus=0,
+    gpu_type=None,
+    walltime="01:00:00",
+    account=None,
+    qos=None,
+    reservation=None,
+    idle_timeout=3600,
+)
 PREFIX = "/home/ana/ai-factory-runs/bias-job/20261102T080000Z-"
 
 
 def test_rendered_script(tmp_path):
-    """Every resource line is the request's (partition, CPUs, memory, GRES, account, QoS, reservation, walltime), and the task runs under the tracker."""
+    """Every resource line is the request's (partition to walltime, GRES, account, QoS, reservation); the task runs tracked."""
     script = render_array_script(tmp_path / "job", n_models=3, request=GPU, run_prefix=PREFIX, python="/opt/venv/bin/python")
     lines = script.splitlines()
     assert lines[0] == "#!/bin/bash"
-    assert {"#SBATCH --job-name=aifnb-bias-job", "#SBATCH --array=0-2", "#SBATCH --partition=gpu", "#SBATCH --gres=gpu:a100:2",
-            "#SBATCH --cpus-per-task=8", "#SBATCH --mem=32G", "#SBATCH --time=02:00:00", "#SBATCH --account=p200000",
-            "#SBATCH --qos=sandbox-gpu", "#SBATCH --reservation=course"} <= set(lines)
+    assert {
+        "#SBATCH --job-name=aifnb-bias-job",
+        "#SBATCH --array=0-2",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --gres=gpu:a100:2",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH --mem=32G",
+        "#SBATCH --time=02:00:00",
+        "#SBATCH --account=p200000",
+        "#SBATCH --qos=sandbox-gpu",
+        "#SBATCH --reservation=course",
+    } <= set(lines)
     assert f"#SBATCH --output={tmp_path}/job/logs/%A_%a.out" in lines
     assert "set -euo pipefail" in lines
     assert lines.index("set -euo pipefail") > max(i for i, line in enumerate(lines) if line.startswith("#SBATCH"))
     assert f"JOB_DIR={tmp_path}/job" in lines
     assert 'TASK="${SLURM_ARRAY_TASK_ID:?not running as a Slurm array task}"' in lines
     assert f'RUN_DIR={PREFIX}"${{SLURM_ARRAY_JOB_ID}}_${{TASK}}"' in lines
-    assert ('exec /opt/venv/bin/python -m aifnb_widgets.batch.track "$RUN_DIR" -- /opt/venv/bin/python -m aifnb_widgets.cli bias run \\'
-            in lines)
+    assert (
+        'exec /opt/venv/bin/python -m aifnb_widgets.batch.track "$RUN_DIR" -- '
+        "/opt/venv/bin/python -m aifnb_widgets.cli bias run \\"
+        in lines
+    )
     assert '    --models-file "$JOB_DIR/models.json" \\' in lines and '    --model-index "$TASK" \\' in lines
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
@@ -63,15 +97,45 @@ def test_no_gres_account_or_qos_line_when_the_profile_has_none(tmp_path):
 
 @pytest.mark.parametrize(
     "option, value",
-    [("partition", "cpu\n#SBATCH --uid=0"), ("walltime", "$(reboot)"), ("job_name", "a b"), ("memory", "8G;"),
-     # A trailing newline passed re.match(r"...$") before: each one is a new #SBATCH line.
-     ("partition", "cpu\n"), ("account", "p1\n"), ("walltime", "01:00:00\n"), ("memory", "8G\n"), ("job_name", "aifnb-bias\n"),
-     ("qos", "q;id"), ("cpus", "2\n"), ("cpus", True), ("python", "/usr/bin/python3\n"), ("memory", "８G"), ("walltime", "٠١:00:00"),
-     ("run_prefix", "/home/a/x y-"), ("gpu_type", "a100\n")],
-    ids=["partition-newline-directive", "time-subshell", "job-name-space", "mem-semicolon", "partition-trailing-newline",
-         "account-trailing-newline", "time-trailing-newline", "mem-trailing-newline", "job-name-trailing-newline", "qos-semicolon",
-         "cpus-text", "cpus-bool", "python-trailing-newline", "mem-fullwidth-digit", "time-arabic-digits", "run-prefix-space",
-         "gpu-type-newline"],
+    [
+        ("partition", "cpu\n#SBATCH --uid=0"),
+        ("walltime", "$(reboot)"),
+        ("job_name", "a b"),
+        ("memory", "8G;"),
+        # A trailing newline passed re.match(r"...$") before: each one is a new #SBATCH line.
+        ("partition", "cpu\n"),
+        ("account", "p1\n"),
+        ("walltime", "01:00:00\n"),
+        ("memory", "8G\n"),
+        ("job_name", "aifnb-bias\n"),
+        ("qos", "q;id"),
+        ("cpus", "2\n"),
+        ("cpus", True),
+        ("python", "/usr/bin/python3\n"),
+        ("memory", "８G"),
+        ("walltime", "٠١:00:00"),
+        ("run_prefix", "/home/a/x y-"),
+        ("gpu_type", "a100\n"),
+    ],
+    ids=[
+        "partition-newline-directive",
+        "time-subshell",
+        "job-name-space",
+        "mem-semicolon",
+        "partition-trailing-newline",
+        "account-trailing-newline",
+        "time-trailing-newline",
+        "mem-trailing-newline",
+        "job-name-trailing-newline",
+        "qos-semicolon",
+        "cpus-text",
+        "cpus-bool",
+        "python-trailing-newline",
+        "mem-fullwidth-digit",
+        "time-arabic-digits",
+        "run-prefix-space",
+        "gpu-type-newline",
+    ],
 )
 def test_injection_through_options_is_refused(tmp_path, option, value):
     """Each value outside its allow-list, in the request or the script's own options, is refused with InvalidValue naming it."""
@@ -106,13 +170,20 @@ TAILS = ["", "\n", "\n#SBATCH --uid=0", "\r", "$(id)", "`id`", "'", '"', " ", ";
 FORBIDDEN = ["\n", "\r", "$", "`", "'", '"', " ", ";", "\x00", "\u2028", "²", "٣"]
 #: Every line a rendered script may have, whatever the request (values already matched their allow-lists).
 LINE_SHAPES = [
-    r"#!/bin/bash", r"# .*",
+    r"#!/bin/bash",
+    r"# .*",
     r"#SBATCH --(job-name|partition|array|cpus-per-task|mem|time|gres|account|qos|reservation|output)=[A-Za-z0-9_.:/%+-]+",
-    r"set -euo pipefail", r"", r"JOB_DIR=/[A-Za-z0-9_./+%-]+", r'TASK="\$\{SLURM_ARRAY_TASK_ID:\?not running as a Slurm array task\}"',
-    r'RUN_DIR=/[A-Za-z0-9_./+%-]+"\$\{SLURM_ARRAY_JOB_ID\}_\$\{TASK\}"', r'export AIFNB_STARTED_AT="\$\(date \+%s\.%N\)"',
+    r"set -euo pipefail",
+    r"",
+    r"JOB_DIR=/[A-Za-z0-9_./+%-]+",
+    r'TASK="\$\{SLURM_ARRAY_TASK_ID:\?not running as a Slurm array task\}"',
+    r'RUN_DIR=/[A-Za-z0-9_./+%-]+"\$\{SLURM_ARRAY_JOB_ID\}_\$\{TASK\}"',
+    r'export AIFNB_STARTED_AT="\$\(date \+%s\.%N\)"',
     r'export OMP_NUM_THREADS="\$\{SLURM_CPUS_PER_TASK:-1\}"',
-    r'echo "aifnb: bias array task \$\{SLURM_ARRAY_JOB_ID\}_\$\{TASK\} \(profile cpu-course\) on \$\(hostname\) at \$\(date -Is\)"',
-    r'exec /[A-Za-z0-9_./+%-]+ -m aifnb_widgets\.batch\.track "\$RUN_DIR" -- /[A-Za-z0-9_./+%-]+ -m aifnb_widgets\.cli bias run \\',
+    r'echo "aifnb: bias array task \$\{SLURM_ARRAY_JOB_ID\}_\$\{TASK\} \(profile cpu-course\) '
+    r'on \$\(hostname\) at \$\(date -Is\)"',
+    r'exec /[A-Za-z0-9_./+%-]+ -m aifnb_widgets\.batch\.track "\$RUN_DIR" -- '
+    r"/[A-Za-z0-9_./+%-]+ -m aifnb_widgets\.cli bias run \\",
     r'    --(scenario|models-file|model-index|out) "\$(JOB_DIR/[a-z.]+|TASK|JOB_DIR/tasks/\$TASK)"( \\)?',
 ]
 
@@ -123,15 +194,22 @@ def bias_requests(draw) -> dict:
     request = {name: draw(st.sampled_from(values)) for name, values in GOOD.items()}
     for name in draw(st.lists(st.sampled_from(sorted(GOOD)), max_size=2, unique=True)):
         honest = str(request[name] or "gpu")
-        request[name] = draw(st.one_of(st.sampled_from(TAILS).map(lambda tail, honest=honest: honest + tail), st.text(max_size=12),
-                                       st.integers(-3, 3000), st.booleans(), st.none()))
+        request[name] = draw(
+            st.one_of(
+                st.sampled_from(TAILS).map(lambda tail, honest=honest: honest + tail),
+                st.text(max_size=12),
+                st.integers(-3, 3000),
+                st.booleans(),
+                st.none(),
+            )
+        )
     return request
 
 
 @settings(max_examples=10_000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=bias_requests())
 def test_fuzzed_bias_array_requests_put_no_raw_value_into_the_script(drawn):
-    """10,000 requests: each is refused with InvalidValue naming one of its values, or renders a script whose every line has a known shape and which holds none of the request's forbidden characters."""
+    """10,000 requests: refused naming a value, or a script of known line shapes without a forbidden character."""
     request = dataclasses.replace(CPU, **{name: drawn[name] for name in REQUEST_FIELDS})
     options = {name: value for name, value in drawn.items() if name not in REQUEST_FIELDS}
     try:
@@ -187,8 +265,16 @@ def scripted_slurm(tmp_path, monkeypatch):
 def test_submission_writes_each_tasks_record_before_releasing_the_array(scripted_slurm, settings_fixture):
     """The array is submitted held with the profile's resources and released once every task has a bias record."""
     tmp_path, calls = scripted_slurm
-    submission = submit_array(tmp_path / "llms", default_scenario(n_templates=1), ["/m/a", "/m/b"], profile="gpu-sandbox", gpus="2",
-                              walltime="01:30:00", groups=["companies"], settings=settings_fixture)
+    submission = submit_array(
+        tmp_path / "llms",
+        default_scenario(n_templates=1),
+        ["/m/a", "/m/b"],
+        profile="gpu-sandbox",
+        gpus="2",
+        walltime="01:30:00",
+        groups=["companies"],
+        settings=settings_fixture,
+    )
     assert [c[0] for c in calls] == ["sbatch", "release"] and calls[1][1] == "700" and submission.job_id == "700"
     script = calls[0][1]
     assert "#SBATCH --partition=gpu" in script and "#SBATCH --gres=gpu:2" in script and "#SBATCH --time=01:30:00" in script
@@ -197,23 +283,33 @@ def test_submission_writes_each_tasks_record_before_releasing_the_array(scripted
     for task, folder in enumerate(submission.folders):
         assert folder.parent == tmp_path / "home" / "ai-factory-runs" / "bias-llms"
         record = read_record(folder)
-        assert (record.kind, record.task_id, record.status, record.gpus, record.job_dir) == ("bias", task, "submitted", 2, str(tmp_path / "llms"))
-        assert f'RUN_DIR={str(folder)[:-len("700_0")]}"' in script
+        assert (record.kind, record.task_id, record.status, record.gpus, record.job_dir) == (
+            "bias",
+            task,
+            "submitted",
+            2,
+            str(tmp_path / "llms"),
+        )
+        assert f'RUN_DIR={str(folder)[: -len("700_0")]}"' in script
 
 
 @pytest.mark.parametrize(
     ("groups", "choices", "message"),
-    [(["learners"], {"profile": "gpu-sandbox"}, "profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"),
-     (["companies"], {"profile": "gpu-sandbox", "gpus": "5"}, "gpus: 5 is outside this profile's range 1-4"),
-     (["learners"], {"profile": "cpu-course", "gpus": "1"}, "gpus: this profile fixes gpus at 0"),
-     (["companies"], {"profile": "cpu-course", "walltime": "99:00:00"}, "walltime: 99:00:00 exceeds this profile's limit")],
+    [
+        (["learners"], {"profile": "gpu-sandbox"}, "profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"),
+        (["companies"], {"profile": "gpu-sandbox", "gpus": "5"}, "gpus: 5 is outside this profile's range 1-4"),
+        (["learners"], {"profile": "cpu-course", "gpus": "1"}, "gpus: this profile fixes gpus at 0"),
+        (["companies"], {"profile": "cpu-course", "walltime": "99:00:00"}, "walltime: 99:00:00 exceeds this profile's limit"),
+    ],
     ids=["profile-not-for-learners", "gpus-above-limit", "gpus-on-cpu-profile", "walltime-above-limit"],
 )
 def test_refused_before_anything_is_written_or_submitted(scripted_slurm, settings_fixture, groups, choices, message):
-    """A profile the groups do not allow, or resources above its limits, is an OptionError naming the field; nothing is written or sent."""
+    """A profile the groups do not allow, or resources above its limits: OptionError naming the field; nothing written or sent."""
     tmp_path, calls = scripted_slurm
     with pytest.raises(OptionError) as info:
-        submit_array(tmp_path / "llms", default_scenario(n_templates=1), ["/m/a"], groups=groups, settings=settings_fixture, **choices)
+        submit_array(
+            tmp_path / "llms", default_scenario(n_templates=1), ["/m/a"], groups=groups, settings=settings_fixture, **choices
+        )
     assert message in str(info.value) and calls == [] and not (tmp_path / "llms").exists()
 
 
@@ -225,7 +321,7 @@ def settings_fixture():
 
 
 def test_the_command_line_refuses_a_learners_gpu_profile_in_one_line(tmp_path, monkeypatch, capsys):
-    """`aifnb bias submit --profile gpu-sandbox` by a learner (groups from the hub) exits 2 with one line naming the profile field."""
+    """`aifnb bias submit --profile gpu-sandbox` by a learner (hub groups) exits 2 with one line naming the profile field."""
     from aifnb_widgets.batch.queue import current_user
     from aifnb_widgets.cli import main
 
@@ -239,13 +335,32 @@ def test_the_command_line_refuses_a_learners_gpu_profile_in_one_line(tmp_path, m
         monkeypatch.setenv("AIFNB_SETTINGS", str(site))
         for key, value in hub.session_env("t").items():
             monkeypatch.setenv(key, value)
-        code = main(["bias", "submit", "--job-dir", str(tmp_path / "job"), "--model", "/m/a", "--profile", "gpu-sandbox", "--no-submit"])
+        code = main(
+            ["bias", "submit", "--job-dir", str(tmp_path / "job"), "--model", "/m/a", "--profile", "gpu-sandbox", "--no-submit"]
+        )
         assert code == 2
         assert capsys.readouterr().err.splitlines() == [
-            "aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"]
+            "aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"
+        ]
         assert not (tmp_path / "job").exists()
-        assert main(["bias", "submit", "--job-dir", str(tmp_path / "job"), "--model", "/m/a", "--profile", "cpu-course",
-                     "--cpus", "1", "--no-submit"]) == 0
+        assert (
+            main(
+                [
+                    "bias",
+                    "submit",
+                    "--job-dir",
+                    str(tmp_path / "job"),
+                    "--model",
+                    "/m/a",
+                    "--profile",
+                    "cpu-course",
+                    "--cpus",
+                    "1",
+                    "--no-submit",
+                ]
+            )
+            == 0
+        )
         assert "#SBATCH --cpus-per-task=1" in (tmp_path / "job" / "bias_array.sbatch").read_text()
     finally:
         hub.stop()
@@ -266,31 +381,54 @@ def fake_hub(unix_users):
     """A hub API answering each test user's token with their platform group, and a slow model endpoint."""
     from tests.support.fake_hub import FakeHub, Token
 
-    hub = FakeHub(groups={user: [group] for group, user in unix_users.items()}, tokens={user: Token(user) for user in unix_users.values()})
+    hub = FakeHub(
+        groups={user: [group] for group, user in unix_users.items()}, tokens={user: Token(user) for user in unix_users.values()}
+    )
     yield hub.start()
     hub.stop()
 
 
-def as_user(user: str, *args: str, hub=None, settings_file: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def as_user(
+    user: str, *args: str, hub=None, settings_file: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """``aifnb ARGS`` in a clean shell of ``user``: with a session's hub variables when ``hub`` is given."""
     from aifnb_widgets.batch.api import home_of
 
     env = {"PATH": os.environ["PATH"], "HOME": home_of(user), "LANG": "C.UTF-8", **(hub.session_env(user) if hub else {})}
     if settings_file:
         env["AIFNB_SETTINGS"] = str(settings_file)
-    return subprocess.run(["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m",
-                           "aifnb_widgets.cli", *args], capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [
+            "runuser",
+            "-u",
+            user,
+            "--",
+            "env",
+            "-i",
+            *(f"{k}={v}" for k, v in env.items()),
+            sys.executable,
+            "-m",
+            "aifnb_widgets.cli",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture
 def job_dir(unix_users):
-    """A job folder every test user can write, outside pytest's root-only tree; bias jobs and run folders of the test removed after."""
+    """A job folder all test users can write, outside pytest's root-only tree; its bias jobs and run folders removed after."""
     from aifnb_widgets.batch.api import home_of
 
     path = Path(tempfile.mkdtemp(prefix="aifnb-bias-array-", dir="/var/tmp"))
     path.chmod(0o1777)
     yield path
-    leftovers = subprocess.run(["squeue", "-h", "-r", "-o", "%i %j"], capture_output=True, text=True, check=True).stdout.split("\n")
+    leftovers = subprocess.run(["squeue", "-h", "-r", "-o", "%i %j"], capture_output=True, text=True, check=True).stdout.split(
+        "\n"
+    )
     ours = [line.split()[0] for line in leftovers if line.strip() and line.split()[1].startswith("aifnb-bias-array")]
     if ours:
         subprocess.run(["scancel", *ours], check=False)
@@ -312,12 +450,14 @@ def wait_for(predicate, what: str, timeout: float = 240):
 
 
 def queued(job_id: str) -> str:
-    return subprocess.run(["squeue", "-h", "-r", "-j", job_id, "-o", "%i %j %T"], capture_output=True, text=True, check=False).stdout.strip()
+    return subprocess.run(
+        ["squeue", "-h", "-r", "-j", job_id, "-o", "%i %j %T"], capture_output=True, text=True, check=False
+    ).stdout.strip()
 
 
 @pytest.mark.integration
 def test_a_learner_is_refused_a_gpu_profile_whatever_their_settings_file_says(slurm, unix_users, fake_hub, job_dir):
-    """A learner's `aifnb bias submit --profile gpu-sandbox` (settings file of their own claiming companies) exits 2 naming the profile field; without a session nothing is granted."""
+    """A learner's gpu-sandbox array is refused naming the profile, whatever their own settings file says, or off-session."""
     learner = unix_users["learners"]
     claim = job_dir / "my.yaml"
     claim.write_text(f"groups:\n  companies: {{users: [{learner}]}}\n  learners: {{users: [{learner}]}}\n")
@@ -325,7 +465,9 @@ def test_a_learner_is_refused_a_gpu_profile_whatever_their_settings_file_says(sl
     args = ["bias", "submit", "--job-dir", str(job_dir / "array"), "--model", "/m/a", "--profile", "gpu-sandbox"]
     refused = as_user(learner, *args, hub=fake_hub, settings_file=claim)
     assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert refused.stderr.splitlines() == ["aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"]
+    assert refused.stderr.splitlines() == [
+        "aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"
+    ]
     outside = as_user(learner, *args, settings_file=claim)  # no hub variables: the file is not asked
     assert outside.returncode == 2 and "this is not a hub session" in outside.stderr and "Traceback" not in outside.stderr
     assert not (job_dir / "array").exists() and queued(learner) == ""
@@ -333,10 +475,22 @@ def test_a_learner_is_refused_a_gpu_profile_whatever_their_settings_file_says(sl
 
 @pytest.mark.integration
 def test_gpus_above_the_profiles_limit_are_refused(slurm, unix_users, fake_hub, job_dir):
-    """A company user's gpu-sandbox array with --gpus 5 (limit 4) exits 2 naming gpus and the allowed range; nothing is submitted."""
+    """A company user's gpu-sandbox array with --gpus 5 (limit 4) exits 2 naming gpus and the allowed range."""
     company = unix_users["companies"]
-    refused = as_user(company, "bias", "submit", "--job-dir", str(job_dir / "array"), "--model", "/m/a", "--profile", "gpu-sandbox",
-                      "--gpus", "5", hub=fake_hub)
+    refused = as_user(
+        company,
+        "bias",
+        "submit",
+        "--job-dir",
+        str(job_dir / "array"),
+        "--model",
+        "/m/a",
+        "--profile",
+        "gpu-sandbox",
+        "--gpus",
+        "5",
+        hub=fake_hub,
+    )
     assert refused.returncode == 2
     assert refused.stderr.splitlines() == ["aifnb bias submit: error: gpus: 5 is outside this profile's range 1-4"]
     assert not (job_dir / "array").exists()
@@ -345,7 +499,7 @@ def test_gpus_above_the_profiles_limit_are_refused(slurm, unix_users, fake_hub, 
 @pytest.mark.integration
 @pytest.mark.timeout(600)
 def test_an_allowed_bias_array_is_listed_with_its_kind_cancelled_and_counted(slurm, unix_users, fake_hub, job_dir):
-    """A company user's cpu-course bias array shows in `aifnb batch list` as kind bias, `aifnb batch cancel` stops it, and the usage report counts its time under kind bias."""
+    """An allowed bias array is listed as kind bias, cancelled with `aifnb batch cancel`, and counted under kind bias."""
     from datetime import UTC, datetime, timedelta
 
     from aifnb_widgets.batch.usage import usage_report
@@ -353,9 +507,28 @@ def test_an_allowed_bias_array_is_listed_with_its_kind_cancelled_and_counted(slu
     company = unix_users["companies"]
     since = datetime.now(UTC) - timedelta(seconds=1)
     fake_hub.completions = 0
-    submit = as_user(company, "bias", "submit", "--job-dir", str(job_dir / "array"), "--model", f"{fake_hub.model_url}#slow",
-                     "--languages", "en", "--concerns", "gender", "--n-templates", "2", "--profile", "cpu-course", "--cpus", "1",
-                     "--walltime", "00:10:00", hub=fake_hub)
+    submit = as_user(
+        company,
+        "bias",
+        "submit",
+        "--job-dir",
+        str(job_dir / "array"),
+        "--model",
+        f"{fake_hub.model_url}#slow",
+        "--languages",
+        "en",
+        "--concerns",
+        "gender",
+        "--n-templates",
+        "2",
+        "--profile",
+        "cpu-course",
+        "--cpus",
+        "1",
+        "--walltime",
+        "00:10:00",
+        hub=fake_hub,
+    )
     assert submit.returncode == 0, submit.stderr
     job_id = re.search(r"submitted array job ([0-9]+) \(1 task\(s\), profile cpu-course\)", submit.stdout).group(1)
     assert f"{job_id}_0 aifnb-bias-array" in wait_for(lambda: queued(job_id), "the array in the queue", 30)
@@ -386,7 +559,7 @@ def test_an_allowed_bias_array_is_listed_with_its_kind_cancelled_and_counted(slu
 @pytest.mark.integration
 @pytest.mark.timeout(600)
 def test_two_task_array_on_real_slurm_merges_into_one_leaderboard(slurm, unix_users, fake_hub, job_dir):
-    """Submitted as a test user on a profile through the real sbatch; both tasks' records end completed and merge into one table."""
+    """Submitted as a test user on a profile through the real sbatch; both tasks end completed and merge into one table."""
     from aifnb_widgets.models.tiny import build_tiny_causal_lm, build_tiny_seq2seq
 
     user = unix_users["companies"]
@@ -394,9 +567,30 @@ def test_two_task_array_on_real_slurm_merges_into_one_leaderboard(slurm, unix_us
     t5 = build_tiny_seq2seq(job_dir / "models" / "t5")
     subprocess.run(["chown", "-R", user, str(job_dir / "models")], check=True)
 
-    submit = as_user(user, "bias", "submit", "--job-dir", str(job_dir / "array"), "--model", str(gpt2), "--model", str(t5),
-                     "--languages", "en", "--concerns", "gender,politics", "--n-templates", "2", "--profile", "cpu-course",
-                     "--walltime", "00:10:00", "--cpus", "1", hub=fake_hub)
+    submit = as_user(
+        user,
+        "bias",
+        "submit",
+        "--job-dir",
+        str(job_dir / "array"),
+        "--model",
+        str(gpt2),
+        "--model",
+        str(t5),
+        "--languages",
+        "en",
+        "--concerns",
+        "gender,politics",
+        "--n-templates",
+        "2",
+        "--profile",
+        "cpu-course",
+        "--walltime",
+        "00:10:00",
+        "--cpus",
+        "1",
+        hub=fake_hub,
+    )
     assert submit.returncode == 0, submit.stderr
     job_id = submit.stdout.split("array job ")[1].split()[0]
 

@@ -43,7 +43,7 @@ def track(folder: Path, argv: list[str]) -> int:
     terminated: list[int] = []
     child: subprocess.Popen | None = None
 
-    def on_term(signum, frame):  # noqa: ARG001 (signal handler signature)
+    def on_term(signum, frame):  # signal handler signature: (signum, frame)
         terminated.append(signum)
         if child is not None:
             child.send_signal(signal.SIGTERM)

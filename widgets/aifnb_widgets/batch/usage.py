@@ -151,7 +151,8 @@ def batch_usage(
             elif (problem := record_problem(record, by_slug, at)) is not None:
                 unusable.append((run.folder, problem))
             elif record.started_at is not None:
-                usages.append(Usage(user, record.kind, record.slurm_id, record.started_at, record.ended_at or at, record.cpus, record.gpus,
+                usages.append(Usage(user, record.kind, record.slurm_id, record.started_at, record.ended_at or at, record.cpus,
+                                    record.gpus,
                                     "user-record"))
         if skipped is not None:
             skipped.extend((str(folder), reason) for folder, reason in unusable)

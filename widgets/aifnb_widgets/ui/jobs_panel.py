@@ -88,8 +88,8 @@ class JobsPanel:
     def rows(self) -> list[dict[str, Any]]:
         """The table's content, one dict per notebook run or bias array task, newest first."""
         return [
-            {"job": v.slurm_id, "kind": v.kind, "notebook": v.record.label, "state": v.state, "reason": v.reason, "elapsed": v.elapsed,
-             "executed": v.executed, "log": v.log, "error": v.error, "folder": v.folder}
+            {"job": v.slurm_id, "kind": v.kind, "notebook": v.record.label, "state": v.state, "reason": v.reason,
+             "elapsed": v.elapsed, "executed": v.executed, "log": v.log, "error": v.error, "folder": v.folder}
             for v in self.jobs
         ]
 
@@ -167,7 +167,8 @@ class JobsPanel:
                 f"<td>{html.escape(r['elapsed'])}</td><td>{file_link(r['executed'], self.home, 'executed')}</td>"
                 f"<td>{file_link(r['log'], self.home, 'log', view='files')}</td></tr>"
             )
-        header = "".join(f"<th>{h}</th>" for h in ("job", "kind", "notebook / array", "state", "reason", "elapsed", "output", "log"))
+        columns = ("job", "kind", "notebook / array", "state", "reason", "elapsed", "output", "log")
+        header = "".join(f"<th>{h}</th>" for h in columns)
         self.table.value = f"<table><tr>{header}</tr>{''.join(cells)}</table>" if cells else "<i>No batch jobs yet.</i>"
         current = self.selected.value
         self.selected.options = [r["job"] for r in self.rows]
