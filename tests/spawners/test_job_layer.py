@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from jinja2 import UndefinedError
+
 from aifnb_spawners import templates
 from aifnb_spawners.jobs import KINDS, job_kind, job_name, label_slug
 from aifnb_spawners.validate import InvalidValue
-from jinja2 import UndefinedError
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("spawners", "widgets", "hub")

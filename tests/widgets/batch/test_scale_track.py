@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+
 from aifnb_widgets.batch.layout import JobRecord, read_record, write_record
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

@@ -170,7 +170,7 @@ def test_the_report_reads_the_hubs_configured_session_log_by_default(tmp_path, m
     report = usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings)
     assert report.sessions == f"hub log {log}"
     assert row(report.table, "user", "ana", "session").cpu_hours == 2.0
-    with pytest.raises(BatchError, match="sessions log .*/none.jsonl does not exist"):
+    with pytest.raises(BatchError, match=r"sessions log .*/none\.jsonl does not exist"):
         usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings,
                            sessions_log=tmp_path / "none.jsonl")
     log.unlink()

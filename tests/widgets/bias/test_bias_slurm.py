@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
 from aifnb_spawners.profiles import JobRequest, OptionError
 from aifnb_spawners.validate import InvalidValue
 from aifnb_widgets.batch import api
@@ -24,8 +27,6 @@ from aifnb_widgets.bias.slurm import (
     render_array_script,
     submit_array,
 )
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
 #: A GPU profile's request with account, QoS and reservation, as resolve_request returns it.
 GPU = JobRequest(
@@ -82,8 +83,7 @@ def test_rendered_script(tmp_path):
     assert f'RUN_DIR={PREFIX}"${{SLURM_ARRAY_JOB_ID}}_${{TASK}}"' in lines
     assert (
         'exec /opt/venv/bin/python -m aifnb_widgets.batch.track "$RUN_DIR" -- '
-        "/opt/venv/bin/python -m aifnb_widgets.cli bias run \\"
-        in lines
+        "/opt/venv/bin/python -m aifnb_widgets.cli bias run \\" in lines
     )
     assert '    --models-file "$JOB_DIR/models.json" \\' in lines and '    --model-index "$TASK" \\' in lines
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)
@@ -231,7 +231,7 @@ def test_fuzzed_bias_array_requests_put_no_raw_value_into_the_script(drawn):
 
 def test_job_dir_with_shell_characters_is_refused(tmp_path):
     """A job folder with shell syntax in its name is refused, naming job_dir."""
-    with pytest.raises(InvalidValue, match="^job_dir: .* not allowed") as info:
+    with pytest.raises(InvalidValue, match=r"^job_dir: .* not allowed") as info:
         render_array_script(tmp_path / "x$(id)", n_models=1, request=CPU, run_prefix=PREFIX, job_name="aifnb-bias-x")
     assert info.value.field == "job_dir"
 
@@ -324,7 +324,6 @@ def test_the_command_line_refuses_a_learners_gpu_profile_in_one_line(tmp_path, m
     """`aifnb bias submit --profile gpu-sandbox` by a learner (hub groups) exits 2 with one line naming the profile field."""
     from aifnb_widgets.batch.queue import current_user
     from aifnb_widgets.cli import main
-
     from tests.support.fake_hub import FakeHub, Token
 
     me = current_user()
