@@ -30,7 +30,11 @@ def apply_hub(c: Config, s: Settings) -> None:
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.hub.proxy_api_port}"
     if s.hub.hub_connect_ip:
         c.JupyterHub.hub_connect_ip = s.hub.hub_connect_ip
-    c.JupyterHub.db_url = s.hub.db_url or f"sqlite:///{data / 'jupyterhub.sqlite'}"
+    db_url = s.hub.db_url or f"sqlite:///{data / 'jupyterhub.sqlite'}"
+    if db_url.startswith("postgresql://"):
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the platform ships psycopg2.
+        db_url = "postgresql+psycopg2://" + db_url.removeprefix("postgresql://")
+    c.JupyterHub.db_url = db_url
     c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
     # Everything the hub writes is in data_dir, nothing in its working directory (JupyterHub's
     # default pid file is relative): a non-root hub's cwd is usually not its own.

@@ -157,4 +157,4 @@ def test_hub_database_is_sqlite_in_data_dir_unless_db_url_is_set(tmp_path):
     c = Config()
     settings = load_settings(write(tmp_path, {**DEMO, "hub": {"db_url": "postgresql://hub@db.cluster:5432/jupyterhub"}}))
     apply.apply_hub(c, settings)
-    assert c.JupyterHub.db_url == "postgresql://hub@db.cluster:5432/jupyterhub"
+    assert c.JupyterHub.db_url == "postgresql+psycopg2://hub@db.cluster:5432/jupyterhub"  # the driver the platform ships

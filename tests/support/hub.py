@@ -174,6 +174,7 @@ class Hub:
                 orphans = self.tree.alive()
                 left = self.tree.describe(orphans)
                 self.tree.kill(orphans)
+                Hub.started.discard(self)  # it is gone, and HubExited killed what it left
                 raise HubExited(self.proc.returncode, self.log(), left)
             try:
                 if httpx.get(f"{self.url}/hub/api/", timeout=2).status_code == 200:
