@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -206,3 +210,37 @@ def test_slurm_itself_refuses_root_and_other_groups_partitions(slurm, unix_users
     cpu = sbatch(learner, "cpu")
     assert cpu.returncode == 0, cpu.stderr
     subprocess.run(["scancel", cpu.stdout.strip().split(";")[0]], check=True)
+
+
+def test_the_session_token_gives_the_batch_tools_the_users_hub_groups(hub, unix_users):
+    """In a real learner session, the session's own token gives `aifnb bias submit` the hub groups: gpu-sandbox refused."""
+    learner = unix_users["learners"]
+    job_dir = Path(tempfile.mkdtemp(prefix="aifnb-session-groups-", dir="/var/tmp"))
+    job_dir.chmod(0o1777)
+    with hub.login(learner) as session:
+        session.start({"profile": "cpu-course"})
+        session.wait_ready()
+        try:
+            pgrep = ["pgrep", "-u", learner, "-f", "jupyterhub-singleuser"]
+            pid = subprocess.run(pgrep, capture_output=True, text=True).stdout.split()[0]
+            environ = dict(item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
+            env = {key: environ[key] for key in ("JUPYTERHUB_API_URL", "JUPYTERHUB_API_TOKEN", "AIFNB_SETTINGS")}
+            env.update(PATH=os.environ["PATH"], HOME=environ["HOME"], LANG="C.UTF-8")
+
+            def bias_submit(profile: str) -> subprocess.CompletedProcess:
+                argv = ["bias", "submit", "--job-dir", str(job_dir / profile), "--model", "/m/a", "--profile", profile,
+                        "--no-submit"]
+                shell = ["runuser", "-u", learner, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items())]
+                return subprocess.run([*shell, sys.executable, "-m", "aifnb_widgets.cli", *argv], capture_output=True, text=True,
+                                      timeout=120)
+
+            refused = bias_submit("gpu-sandbox")
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            assert refused.stderr.splitlines() == [
+                "aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"]
+            allowed = bias_submit("cpu-course")
+            assert allowed.returncode == 0, allowed.stderr
+            assert "#SBATCH --partition=cpu" in (job_dir / "cpu-course" / "bias_array.sbatch").read_text()
+        finally:
+            session.stop()
+            shutil.rmtree(job_dir, ignore_errors=True)
