@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from aifnb_widgets.batch import api
+from aifnb_widgets.batch.layout import read_record, write_record
 from aifnb_widgets.ui import jobs_panel
 from aifnb_widgets.ui.batch_submit import SubmitForm
 from aifnb_widgets.ui.jobs_panel import JobsPanel, file_link
-from tests.widgets.batch.test_scale_jobs import USER, home  # noqa: F401  (fixture)
+from tests.widgets.batch.test_scale_jobs import USER, bias_home, home  # noqa: F401  (fixtures)
 
 
 def form(settings, notebook, **kwargs):
@@ -89,3 +90,28 @@ def test_form_refuses_a_yaml_alias_bomb_in_the_sweep_field(settings, double_note
     f.dry_run.value = True
     assert f.submit() is None
     assert "sweep: YAML anchors and aliases" in f.message.value, f.message.value
+
+
+def test_panel_shows_bias_tasks_with_their_kind_log_and_no_resubmit(bias_home, monkeypatch, tmp_path):  # noqa: F811
+    """A bias task's row says kind bias and names its array; its log is the array's; Cancel works, Resubmit is off."""
+    folders, cancelled = bias_home
+    runs_home = folders[0].parents[2]
+    log = tmp_path / "llms" / "logs" / "30_0.out"
+    log.parent.mkdir(parents=True)
+    log.write_text("aifnb: bias array task 30_0\n")
+    for folder in folders[:2]:  # the tasks' job folder is this test's
+        record = read_record(folder)
+        write_record(folder, record.model_copy(update={"job_dir": str(tmp_path / "llms")}))
+    monkeypatch.setattr(jobs_panel, "home_of", lambda user: str(runs_home))
+    monkeypatch.setattr(jobs_panel, "list_jobs", api.list_jobs)
+    panel = JobsPanel(user=USER)
+    panel.refresh()
+    row = panel.row("30_0")
+    assert (row["kind"], row["notebook"], row["state"], row["log"]) == ("bias", "llms", "RUNNING", log)
+    assert "<td>bias</td><td>llms</td>" in panel.table.value and "<th>kind</th>" in panel.table.value
+    panel.selected.value = "30_0"
+    assert not panel.cancel_button.disabled and panel.resubmit_button.disabled
+    panel.selected.value = "31"
+    assert not panel.resubmit_button.disabled
+    panel.cancel("30_0")
+    assert cancelled == ["30_0"] and "cancelled 30_0" in panel.message.value
