@@ -66,7 +66,7 @@ def hub_groups(user: str, url: str, token: str, timeout: float = 10.0) -> tuple[
     """``user``'s groups from the hub at ``url`` (its ``/hub/api``): ``GET /user`` when the token
     is the user's own (a session's), else ``GET /users/NAME`` (an admin's token)."""
     try:
-        with httpx.Client(base_url=url.rstrip("/") + "/", headers={"Authorization": f"token {token}"}, timeout=timeout) as client:
+        with hub_client(url, token, timeout) as client:
             owner = _get(client, "user")
             if owner is None:
                 raise GroupsError(f"the hub at {url} refused the token ({HUB_TOKEN_ENV}); log in to a session again")
@@ -83,6 +83,57 @@ def hub_groups(user: str, url: str, token: str, timeout: float = 10.0) -> tuple[
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise GroupsError(f"the hub did not give the groups of {user}: the session's token needs the scope {GROUPS_SCOPE}")
     return tuple(groups)
+
+
+def hub_client(url: str, token: str, timeout: float) -> httpx.Client:
+    """A client of the hub's REST API at ``url`` (its ``/hub/api``) with ``token``."""
+    return httpx.Client(base_url=url.rstrip("/") + "/", headers={"Authorization": f"token {token}"}, timeout=timeout)
+
+
+#: Users asked of the hub per request when listing them all (JupyterHub pages its lists).
+PAGE = 200
+
+
+def platform_users(
+    members: Mapping[str, Iterable[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    euid: int | None = None,
+    timeout: float = 30.0,
+) -> dict[str, tuple[str, ...]]:
+    """Every user and their groups, for an admin's usage report: ``GET /users`` page by page with
+    an admin's token (``read:users:groups``); outside a session only root, from ``members``;
+    else :class:`GroupsError`. The same rule as :func:`user_groups`."""
+    env = os.environ if env is None else env
+    url, token = env.get(HUB_URL_ENV), env.get(HUB_TOKEN_ENV)
+    if url and token:
+        users: dict[str, tuple[str, ...]] = {}
+        try:
+            with hub_client(url, token, timeout) as client:
+                for offset in range(0, 10**7, PAGE):
+                    response = client.get("users", params={"offset": offset, "limit": PAGE})
+                    if response.status_code == 403:
+                        raise GroupsError(
+                            f"the hub at {url} refused to list its users: the report needs an admin's token (read:users:groups)"
+                        )
+                    response.raise_for_status()
+                    page = response.json()
+                    users.update((model["name"], tuple(model.get("groups", []))) for model in page)
+                    if len(page) < PAGE:
+                        break
+        except httpx.HTTPError as exc:
+            raise GroupsError(f"cannot list the hub's users at {url} ({exc})") from None
+        return users
+    if (os.geteuid() if euid is None else euid) != 0:
+        raise GroupsError(
+            f"the users come from the hub, and this is not a hub session ({HUB_URL_ENV} and {HUB_TOKEN_ENV} are "
+            "not set): run the report as root on the hub host, or with an admin's token"
+        )
+    listed: dict[str, tuple[str, ...]] = {}
+    for group, names in members.items():
+        for name in names:
+            listed[name] = (*listed.get(name, ()), group)
+    return listed
 
 
 def user_groups(

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from aifnb_spawners.hub_groups import GROUPS_SCOPE, GroupsError, user_groups
+from aifnb_spawners.hub_groups import GROUPS_SCOPE, GroupsError, platform_users, user_groups
 from tests.support.fake_hub import FakeHub, Token
 
 #: What a settings file (which AIFNB_SETTINGS lets a user replace) claims.
@@ -79,3 +79,24 @@ def test_outside_a_session_root_reads_the_settings_and_says_so():
     assert (
         found.note == "outside a hub session: groups of ana taken from the settings' member lists (as root): learners, companies"
     )
+
+
+def test_an_admins_report_lists_every_user_page_by_page(hub, monkeypatch):
+    """The usage report's users come from GET /users with an admin's token, all pages of them; a user's token is refused."""
+    monkeypatch.setattr(hub, "page_limit", 2)
+    monkeypatch.setattr("aifnb_spawners.hub_groups.PAGE", 2)
+    users = platform_users(CLAIMED, env=hub.session_env("admin"), euid=1000)
+    assert users == {"ana": ("learners",), "bob": ("companies",), "root-admin": ("admins",)}
+    assert [r for r in hub.requests if r.startswith("/hub/api/users?")][-2:] == [
+        "/hub/api/users?offset=0&limit=2",
+        "/hub/api/users?offset=2&limit=2",
+    ]
+    with pytest.raises(GroupsError, match="needs an admin's token"):
+        platform_users(CLAIMED, env=hub.session_env("ana"), euid=1000)
+
+
+def test_outside_a_session_only_root_lists_users_from_the_settings():
+    """Off-session, root's report takes the settings' member lists; anyone else is refused."""
+    assert platform_users(CLAIMED, env={}, euid=0) == {"ana": ("learners", "companies"), "bob": ("learners",)}
+    with pytest.raises(GroupsError, match="not a hub session"):
+        platform_users(CLAIMED, env={}, euid=1000)

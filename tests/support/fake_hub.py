@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 
 @dataclass
@@ -33,6 +34,8 @@ class FakeHub:
     groups: dict[str, list[str]]
     tokens: dict[str, Token] = field(default_factory=dict)
     delay: float = 2.0
+    #: Most users one page of GET /users holds (JupyterHub's api_page_max_limit).
+    page_limit: int = 200
     completions: int = 0
     requests: list[str] = field(default_factory=list)
 
@@ -56,20 +59,29 @@ class FakeHub:
                 token = hub.tokens.get(self.headers.get("Authorization", "").removeprefix("token "))
                 if token is None:
                     return self._send(403, {"status": 403, "message": "Missing or invalid credentials"})
-                if self.path == "/hub/api/user":
+                path, _, query = self.path.partition("?")
+                if path == "/hub/api/users":  # the list, paged by offset and limit as JupyterHub does
+                    if not token.admin:
+                        return self._send(403, {"status": 403, "message": "Action is not authorized"})
+                    params = parse_qs(query)
+                    offset, limit = int(params.get("offset", ["0"])[0]), int(params.get("limit", [str(hub.page_limit)])[0])
+                    names = sorted(hub.groups)[offset : offset + min(limit, hub.page_limit)]
+                    return self._send(200, [self._model(token, name) for name in names])
+                if path == "/hub/api/user":
                     name = token.user
-                elif self.path.startswith("/hub/api/users/") and token.admin:
-                    name = self.path.removeprefix("/hub/api/users/")
-                elif self.path.startswith("/hub/api/users/"):
-                    return self._send(404, {"status": 404, "message": "Not Found"})
+                elif path.startswith("/hub/api/users/") and token.admin:
+                    name = path.removeprefix("/hub/api/users/")
                 else:
                     return self._send(404, {"status": 404, "message": "Not Found"})
                 if name not in hub.groups:
                     return self._send(404, {"status": 404, "message": "Not Found"})
+                return self._send(200, self._model(token, name))
+
+            def _model(self, token: Token, name: str) -> dict:
                 model = {"kind": "user", "name": name}
                 if token.groups_scope:
                     model["groups"] = hub.groups[name]
-                return self._send(200, model)
+                return model
 
             def do_POST(self):
                 hub.requests.append(self.path)

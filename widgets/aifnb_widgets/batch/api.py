@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aifnb_hub.settings import Settings, load_settings
 from aifnb_spawners import hub_groups
 from aifnb_spawners.accounts import AccountPolicy
@@ -79,16 +78,6 @@ SLURM_ID = rf"{DIGITS}(?:_{DIGITS})?"
 def platform_settings() -> Settings:
     """The settings the hub gave this session (``AIFNB_SETTINGS``), else the embedded default."""
     return load_settings(os.environ.get("AIFNB_SETTINGS") or None)
-
-
-def hub_get(path: str, timeout: float) -> Any | None:
-    """GET from the hub's REST API with the environment's token; None outside a hub session."""
-    url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
-    if not (url and token):
-        return None
-    response = httpx.get(f"{url.rstrip('/')}{path}", headers={"Authorization": f"token {token}"}, timeout=timeout)
-    response.raise_for_status()
-    return response.json()
 
 
 def user_groups(user: str, settings: Settings) -> list[str]:

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-import httpx
 import pandas as pd
 import plotly.graph_objects as go
+from aifnb_spawners import hub_groups
 from aifnb_spawners.jobs import KINDS, Kind, job_kind
 from aifnb_spawners.profiles import Profile, walltime_seconds
 from aifnb_spawners.slurm import SlurmCommandError, run_slurm
@@ -31,7 +31,7 @@ from aifnb_spawners.usage_log import USAGE_LOG_ENV, SessionEvent
 from aifnb_spawners.validate import DIGITS, matches
 from pydantic import ValidationError
 
-from aifnb_widgets.batch.api import hub_get, platform_settings
+from aifnb_widgets.batch.api import platform_settings
 from aifnb_widgets.batch.layout import (
     BatchError,
     JobRecord,
@@ -238,19 +238,10 @@ def usage_chart(table: pd.DataFrame, scope: Literal["user", "group"] = "user") -
 
 
 def platform_users(settings) -> dict[str, list[str]]:
-    """Every user and their groups: from the hub API (admin token) inside the hub's environment,
-    else the settings' member lists (demo mode)."""
-    try:
-        hub_users = hub_get("/users", timeout=30)
-    except httpx.HTTPError as exc:
-        raise BatchError(f"cannot list the hub's users ({exc}); the report needs an admin's token (read:users:groups)") from None
-    if hub_users is not None:
-        return {u["name"]: list(u.get("groups", [])) for u in hub_users}
-    users: dict[str, list[str]] = {}
-    for name, group in settings.groups.items():
-        for user in group.users:
-            users.setdefault(user, []).append(name)
-    return users
+    """Every user and their groups: from the hub API with an admin's token, else (root on the hub
+    host) the settings' member lists (:func:`aifnb_spawners.hub_groups.platform_users`)."""
+    members = {name: group.users for name, group in settings.groups.items()}
+    return {user: list(groups) for user, groups in hub_groups.platform_users(members).items()}
 
 
 @dataclass(frozen=True)
