@@ -32,7 +32,6 @@ from aifnb_spawners.accounts import AccountPolicy
 from aifnb_spawners.jobs import job_name
 from aifnb_spawners.profiles import JobRequest, resolve_request
 from aifnb_spawners.validate import DIGITS, USERNAME, check
-
 from aifnb_widgets.batch import queue as slurm
 from aifnb_widgets.batch.layout import (
     ERROR,

@@ -31,13 +31,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from aifnb_spawners.accounts import AccountError
 from aifnb_spawners.hub_groups import GroupsError
 from aifnb_spawners.jobs import PREFIX
 from aifnb_spawners.profiles import OptionError
 from aifnb_spawners.slurm import SlurmCommandError
 from aifnb_spawners.validate import DIGITS, USERNAME, InvalidValue, check
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 RUNS_DIR = "ai-factory-runs"
 RECORD = "job.json"

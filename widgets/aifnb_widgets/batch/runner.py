@@ -22,7 +22,7 @@ class _Terminated(BaseException):
     """Raised in the main thread on SIGTERM, so papermill unwinds and the record is written."""
 
 
-def _on_term(signum, frame):  # noqa: ARG001 (signal handler signature)
+def _on_term(signum, frame):
     raise _Terminated()
 
 

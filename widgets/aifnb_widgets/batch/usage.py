@@ -23,14 +23,14 @@ from typing import Literal, NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
+from pydantic import ValidationError
+
 from aifnb_spawners import hub_groups
 from aifnb_spawners.jobs import KINDS, Kind, job_kind
 from aifnb_spawners.profiles import Profile, walltime_seconds
 from aifnb_spawners.slurm import SlurmCommandError, run_slurm
 from aifnb_spawners.usage_log import USAGE_LOG_ENV, SessionEvent
 from aifnb_spawners.validate import DIGITS, matches
-from pydantic import ValidationError
-
 from aifnb_widgets.batch.api import platform_settings
 from aifnb_widgets.batch.layout import (
     BatchError,

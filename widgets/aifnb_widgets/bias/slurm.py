@@ -29,7 +29,6 @@ from aifnb_spawners.jobs import job_name, label_slug
 from aifnb_spawners.profiles import JobRequest, resolve_request
 from aifnb_spawners.templates import render
 from aifnb_spawners.validate import DIGITS, JOB_NAME, InvalidValue, check, matches
-
 from aifnb_widgets.backends.factory import validate_model_spec
 from aifnb_widgets.batch.script import checked_count, checked_path, checked_request
 from aifnb_widgets.bias.runner import SCENARIO_FILE
