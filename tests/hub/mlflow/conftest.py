@@ -119,7 +119,7 @@ def run_in_kernel(hub: Hub, user: str, token: str, code: str, timeout: float = 1
     return asyncio.run(_run_in_kernel(hub, user, token, code, timeout))
 
 
-async def _run_in_kernel(hub: Hub, user: str, token: str, code: str, timeout: float) -> dict:
+async def _run_in_kernel(hub: Hub, user: str, token: str, code: str, limit: float) -> dict:
     headers = {"Authorization": f"token {token}"}
     base = f"{hub.url}/user/{user}/api/kernels"
     async with httpx.AsyncClient(headers=headers, timeout=60) as http:
@@ -153,7 +153,7 @@ async def _run_in_kernel(hub: Hub, user: str, token: str, code: str, timeout: fl
                 )
             )
             result = {"stdout": "", "error": None}
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + limit
             while time.monotonic() < deadline:
                 raw = await asyncio.wait_for(ws.read_message(), max(1.0, deadline - time.monotonic()))
                 if raw is None:
@@ -169,6 +169,6 @@ async def _run_in_kernel(hub: Hub, user: str, token: str, code: str, timeout: fl
                 elif kind == "status" and content["execution_state"] == "idle":
                     ws.close()
                     return result
-            raise AssertionError(f"code did not finish in {timeout}s: {result}")
+            raise AssertionError(f"code did not finish in {limit}s: {result}")
         finally:
             await http.delete(f"{base}/{kernel}")

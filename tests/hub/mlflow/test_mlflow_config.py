@@ -6,12 +6,13 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from traitlets.config import Config
+
 from aifnb_hub.apply import apply_roles, apply_spawner
 from aifnb_hub.mlflow_service import ACCESS_SCOPE
 from aifnb_hub.mlflow_service.config import apply_mlflow
 from aifnb_hub.mlflow_service.service import auth_config, server_command
 from aifnb_hub.settings import SettingsError, load_settings
-from traitlets.config import Config
 
 POSTGRES = "postgresql://mlflow:s3cret-pw@db.example.eu/mlflow"
 
@@ -59,7 +60,7 @@ def test_disabled_by_default_adds_nothing(tmp_path):
 
 def test_unknown_admin_group_is_refused(tmp_path):
     """admin_groups must name groups of the settings."""
-    with pytest.raises(SettingsError, match="mlflow.admin_groups: unknown group"):
+    with pytest.raises(SettingsError, match=r"mlflow\.admin_groups: unknown group"):
         configured(tmp_path, admin_groups=["auditors"])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,13 @@ from tests.conftest import session_jobs
 from tests.hub.mlflow.conftest import ADMIN, ALICE, BOB, CAROL, MLFLOW, Tracking, browser, run_in_kernel, user_token
 
 pytestmark = pytest.mark.integration
+#: How MLflow's client reports the service's 403.
+DENIED = r"403|PERMISSION_DENIED|Permission denied"
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +180,91 @@ def _cmdlines() -> list[str]:
             except OSError:
                 pass
     return lines
+
+
+def test_course_notebook_registers_models_that_a_shared_group_loads_by_uri(mlflow_hub, api, tokens, tmp_path, monkeypatch):
+    """Course 7 runs against the service as Alice; Carol loads her registered model by URI once it is shared, Bob never."""
+    import mlflow
+    import papermill
+
+    from aifnb_hub.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    entry = next(e for e in catalogue.notebooks if e.path == "courses/07-mlops-on-the-ai-factory.ipynb")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{mlflow_hub.url}{MLFLOW}")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens[ALICE])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    metrics_path = tmp_path / "metrics.json"
+    params = {"EXPERIMENT": f"{ALICE}/course-07", "MODEL_PREFIX": ALICE, "METRICS_PATH": str(metrics_path)}
+    papermill.execute_notebook(
+        str(catalogue.file(entry)), str(tmp_path / "executed.ipynb"), parameters=params, kernel_name="python3",
+        cwd=str(tmp_path), progress_bar=False, execution_timeout=240,
+    )  # fmt: skip
+    metrics = json.loads(metrics_path.read_text())
+    assert metrics["n_runs"] == 3 and metrics["reloaded_matches"] and metrics["reproduced_delta"] == 0.0
+    uri = f"models:/{ALICE}-two-moons/{metrics['registered_version']}"
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens[CAROL])
+    with pytest.raises(mlflow.exceptions.MlflowException, match=DENIED):
+        mlflow.pytorch.load_model(uri, dst_path=str(_mkdir(tmp_path / "denied")))
+    alice = api[ALICE]
+    shared = alice.client.post(
+        "/aifnb/api/share",
+        json={"resource": "registered_model", "id": f"{ALICE}-two-moons", "group": "companies", "permission": "READ"},
+    )
+    assert shared.status_code == 200, shared.text
+    experiment = alice.ok(alice.get("experiments/get-by-name", experiment_name=f"{ALICE}/course-07"))["experiment"][
+        "experiment_id"
+    ]
+    assert alice.share(experiment, "companies", "READ").status_code == 200
+    model = mlflow.pytorch.load_model(uri, dst_path=str(_mkdir(tmp_path / "carol")))
+    assert model is not None
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens[BOB])
+    with pytest.raises(mlflow.exceptions.MlflowException, match=DENIED):
+        mlflow.pytorch.load_model(uri, dst_path=str(_mkdir(tmp_path / "bob")))
+
+
+def test_sweep_and_bias_helpers_log_parent_child_and_assessment_runs(mlflow_hub, api, tokens, tmp_path, monkeypatch):
+    """log_sweep makes one parent with a child per parameter set; log_bias_run logs scores, coverage, digest and records."""
+    from aifnb_widgets import mlops
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{mlflow_hub.url}{MLFLOW}")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens[ALICE])
+    sets = [{"lr": 0.1}, {"lr": 0.01}, {"lr": 0.001}]
+    parent = mlops.log_sweep("sweep-3", sets, [{"accuracy": 0.9}, {"accuracy": 0.8}, None], experiment=f"{ALICE}/sweeps")
+    alice = api[ALICE]
+    children = alice.ok(
+        alice.post(
+            "runs/search",
+            {"experiment_ids": [parent.info.experiment_id], "filter": f"tags.mlflow.parentRunId = '{parent.info.run_id}'"},
+        )
+    )["runs"]
+    by_lr = {c["data"]["params"][0]["value"]: c for c in children}
+    assert sorted(by_lr) == ["0.001", "0.01", "0.1"]
+    assert by_lr["0.1"]["data"]["metrics"][0]["value"] == 0.9
+    assert {t["key"]: t["value"] for t in by_lr["0.001"]["data"]["tags"]}["aifnb.status"] == "failed"
+
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"prompt": "p", "answer": "a"}\n')
+    scores = {"gender": {"score": 0.8, "low": 0.7, "high": 0.9}, "age": {"score": 0.6, "low": 0.5, "high": 0.7}}
+    run = mlops.log_bias_run(
+        model="tiny-lm", spec={"languages": ["en"], "n": 10}, scores=scores, coverage=0.95, library_digest="abc123",
+        records=records, experiment=f"{ALICE}/bias",
+    )  # fmt: skip
+    logged = alice.ok(alice.get("runs/get", run_id=run.info.run_id))["run"]
+    metrics = {m["key"]: m["value"] for m in logged["data"]["metrics"]}
+    assert metrics == {
+        "coverage": 0.95,
+        "gender.score": 0.8,
+        "gender.low": 0.7,
+        "gender.high": 0.9,
+        "age.score": 0.6,
+        "age.low": 0.5,
+        "age.high": 0.7,
+    }
+    assert {t["key"]: t["value"] for t in logged["data"]["tags"]}["aifnb.library_digest"] == "abc123"
+    listed = alice.ok(alice.get("artifacts/list", run_id=run.info.run_id))
+    assert [f["path"] for f in listed["files"]] == ["records.jsonl"]
+    assert api[BOB].get("runs/get", run_id=run.info.run_id).status_code == 403
