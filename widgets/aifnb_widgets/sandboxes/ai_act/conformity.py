@@ -8,6 +8,8 @@ evidence gathered in the sandboxes lands where an assessor will look for it. NOT
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from enum import Enum
 from functools import cache
 from pathlib import Path
@@ -50,7 +52,7 @@ class ChecklistItem(Strict):
     id: str
     cites: str
     text: str
-    annex_iv: tuple[str, ...] = Field(min_length=1)
+    annex_iv: tuple[str, ...] = ()  # empty: kept outside the technical documentation (e.g. the QMS, Art. 17)
     evidence_hint: str
 
 
@@ -127,6 +129,48 @@ class ItemAssessment(Strict):
     evidence: str
 
 
+class RunEvidence(Strict):
+    """The result of a real test run (bias, robustness, fairness, ...) attached to the checklist item it supports.
+
+    Why: an assessor trusts a run id, a date and figures over a sentence saying "tested". The figures are the
+    run's own metrics JSON (the METRICS_PATH every sandbox writes), so the skeleton cites what was measured.
+    """
+
+    item: str
+    kind: str
+    run_id: str
+    date: dt.date
+    figures: dict[str, float | bool | str]
+    source: str = ""
+
+    def figures_text(self, limit: int = 6) -> str:
+        shown = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in list(self.figures.items())[:limit]]
+        return ", ".join(shown) + (", …" if len(self.figures) > limit else "")
+
+
+def run_evidence_from_metrics(path: str | Path, item: str, kind: str, run_id: str | None = None) -> RunEvidence:
+    """Read a sandbox's metrics JSON as evidence; the run id defaults to a digest of the file, so it is stable."""
+    path = Path(path)
+    raw = path.read_bytes()
+    metrics = json.loads(raw)
+    if not isinstance(metrics, dict) or not metrics:
+        raise ValueError(f"{path}: a metrics JSON must be a non-empty object")
+    figures: dict[str, float | bool | str] = {}
+    for key, value in metrics.items():  # scalars only: nested tables stay in the source file
+        if isinstance(value, bool) or (isinstance(value, str) and len(value) <= 40):
+            figures[key] = value
+        elif isinstance(value, (int, float)):
+            figures[key] = float(value)
+    return RunEvidence(
+        item=item,
+        kind=kind,
+        run_id=run_id or hashlib.sha256(raw).hexdigest()[:12],
+        date=dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date(),
+        figures=figures,
+        source=str(path),
+    )
+
+
 class RequirementScore(Strict):
     id: str
     title: str
@@ -134,10 +178,27 @@ class RequirementScore(Strict):
     score: float | None  # None when every item is not applicable
 
 
+class Readiness(str, Enum):
+    """Why three states: 100 % of nothing is not readiness. Every requirement applies to a high-risk system,
+    so one whose items are all "not applicable" cannot be assessed, and neither can the whole."""
+
+    not_assessable = "not_assessable"
+    gaps = "gaps"
+    ready = "ready"
+
+
+READINESS_LABELS = {
+    Readiness.not_assessable: "Not assessable: a requirement has no applicable item",
+    Readiness.gaps: "Open items remain",
+    Readiness.ready: "Ready for the EU declaration of conformity (Art. 47)",
+}
+
+
 class ConformityAssessment(Strict):
     items: tuple[ItemAssessment, ...]
     requirements: tuple[RequirementScore, ...]
-    overall: float
+    overall: float | None  # None when no item is applicable
+    runs: tuple[RunEvidence, ...] = ()
     disclaimer: str = DISCLAIMER
 
     @property
@@ -145,8 +206,22 @@ class ConformityAssessment(Strict):
         return [a for a in self.items if a.status in (Status.todo, Status.partial)]
 
     @property
+    def not_assessable(self) -> list[RequirementScore]:
+        return [r for r in self.requirements if r.score is None]
+
+    @property
+    def readiness(self) -> Readiness:
+        if self.overall is None or self.not_assessable:
+            return Readiness.not_assessable
+        return Readiness.gaps if self.gaps else Readiness.ready
+
+    @property
+    def readiness_label(self) -> str:
+        return READINESS_LABELS[self.readiness]
+
+    @property
     def ready(self) -> bool:
-        return not self.gaps
+        return self.readiness is Readiness.ready
 
 
 @cache
@@ -158,14 +233,22 @@ def assess(
     answers: Mapping[str, Any] | str | None,
     evidence: Mapping[str, str] | str | None = None,
     checklist: ConformityChecklist | None = None,
+    runs: tuple[RunEvidence, ...] | list[RunEvidence] = (),
 ) -> ConformityAssessment:
-    """Score answers as done=1, in progress=0.5, not started=0; not-applicable items are left out of the mean."""
+    """Score answers as done=1, in progress=0.5, not started=0; not-applicable items are left out of the mean.
+
+    ``runs`` attach real test results to the items they support; an item marked "not applicable" cannot carry
+    a run, since evidence for a requirement declared irrelevant is a contradiction an assessor would flag.
+    """
     checklist = checklist or load_checklist()
     statuses = checklist.as_questionnaire().complete_answers(answers)
     notes = parse_answers(evidence)
-    unknown = sorted(set(notes) - set(statuses))
+    unknown = sorted(set(notes) - set(statuses) | {r.item for r in runs} - set(statuses))
     if unknown:
         raise ValueError(f"evidence for unknown checklist items: {unknown}")
+    contradicted = sorted({r.item for r in runs if statuses[r.item] == Status.not_applicable.value})
+    if contradicted:
+        raise ValueError(f"runs attached to items marked not applicable: {contradicted}")
     items = tuple(
         ItemAssessment(item=i, requirement_id=r.id, status=Status(statuses[i.id]), evidence=notes.get(i.id, ""))
         for r in checklist.requirements
@@ -178,8 +261,8 @@ def assess(
             RequirementScore(id=r.id, title=r.title, cites=r.cites, score=sum(credits) / len(credits) if credits else None)
         )
     all_credits = [_STATUS_CREDIT[a.status] for a in items if a.status in _STATUS_CREDIT]
-    overall = sum(all_credits) / len(all_credits) if all_credits else 1.0
-    return ConformityAssessment(items=items, requirements=tuple(scores), overall=overall)
+    overall = sum(all_credits) / len(all_credits) if all_credits else None
+    return ConformityAssessment(items=items, requirements=tuple(scores), overall=overall, runs=tuple(runs))
 
 
 def technical_documentation(
@@ -191,11 +274,16 @@ def technical_documentation(
         s.id: [a for a in assessment.items if any(ref.split("(")[0] == s.id for ref in a.item.annex_iv)]
         for s in checklist.annex_iv
     }
+    outside = [a for a in assessment.items if not a.item.annex_iv]
+    sections_of = {i.id: {ref.split("(")[0] for ref in i.annex_iv} for i in checklist.items}
+    runs_by_section = {s.id: [r for r in assessment.runs if s.id in sections_of[r.item]] for s in checklist.annex_iv}
     return _TEMPLATES.get_template("technical_documentation.md.j2").render(
         system=system,
         checklist=checklist,
         assessment=assessment,
         by_section=by_section,
+        outside=outside,
+        runs_by_section=runs_by_section,
         status_labels={s.value: label for s, label in STATUS_LABELS.items()},
         today=dt.date.today().isoformat(),
     )
