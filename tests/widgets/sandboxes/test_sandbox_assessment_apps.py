@@ -14,6 +14,12 @@ def test_triage_app_starts_from_answers_and_follows_the_widgets(tmp_path):
     assert "Annex III point 4(a)" in app.export()["report"].read_text()
 
 
+def test_triage_app_names_whose_duty_each_rule_is(tmp_path):
+    """A deployer sees the Art. 43 advice marked as the provider's duty."""
+    app = TriageApp({"role": "deployer", "annex_iii_uses": ["recruitment"], "profiling": True}, output_dir=tmp_path)
+    assert "duty of the provider" in app.summary.value and "Art. 26" in app.summary.value
+
+
 def test_maturity_app_updates_scores(tmp_path):
     app = MaturityApp({"skills_technical": "4"}, output_dir=tmp_path)
     before = app.result.overall

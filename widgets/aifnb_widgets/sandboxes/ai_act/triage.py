@@ -34,22 +34,47 @@ class RuleTier(str, Enum):
     note = "note"
 
 
+class Duty(str, Enum):
+    """Whose duty a rule states: the Act gives providers and deployers different obligations (Art. 16, Art. 26)."""
+
+    provider = "provider"
+    deployer = "deployer"
+
+
 class RiskTier(str, Enum):
-    """Tiers of an AI system, most restrictive first: the first one triggered is the indicative tier."""
+    """Indicative tiers, most restrictive first: the first one triggered is the indicative tier.
+
+    The two GPAI tiers are obligations of a *model* provider (Chapter V), not a risk class of a system; they
+    rank above transparency so that a GPAI-only result is never reported as "minimal risk".
+    """
 
     out_of_scope = "out_of_scope"
     prohibited = "prohibited"
     high_risk = "high_risk"
+    gpai_systemic_risk = "gpai_systemic_risk"
+    gpai = "gpai"
     transparency = "transparency"
     minimal = "minimal"
 
 
 TIER_LABELS = {
-    RiskTier.out_of_scope: "Outside the scope of the AI Act",
-    RiskTier.prohibited: "Prohibited practice",
-    RiskTier.high_risk: "High-risk AI system",
-    RiskTier.transparency: "Limited risk: transparency obligations",
+    RiskTier.out_of_scope: "Outside the scope of the AI Act (Art. 2(3) or 2(6))",
+    RiskTier.prohibited: "Prohibited practice (Art. 5)",
+    RiskTier.high_risk: "High-risk AI system (Art. 6)",
+    RiskTier.gpai_systemic_risk: "General-purpose AI model with systemic risk: obligations of Art. 53 and Art. 55",
+    RiskTier.gpai: "General-purpose AI model: provider obligations of Art. 53 (and Art. 54)",
+    RiskTier.transparency: "Limited risk: transparency obligations (Art. 50)",
     RiskTier.minimal: "Minimal risk: no specific obligations (voluntary codes of conduct, Art. 95)",
+}
+
+#: What each answer to the ``role`` question makes you. A natural person in a purely personal, non-professional
+#: activity is a deployer whose obligations Art. 2(10) removes; the system's provider keeps all of its own.
+ROLE_DUTIES: dict[str, frozenset[Duty]] = {
+    "not_sure": frozenset(Duty),
+    "provider": frozenset({Duty.provider}),
+    "deployer": frozenset({Duty.deployer}),
+    "provider_and_deployer": frozenset(Duty),
+    "personal_user": frozenset(),
 }
 
 
@@ -83,6 +108,7 @@ class Rule(Strict):
     title: str
     when: Condition
     unless: Condition | None = None
+    duty_of: tuple[Duty, ...] = (Duty.provider, Duty.deployer)
     explanation: str
 
 
@@ -103,6 +129,9 @@ class TriageRuleset(Strict):
         ids = [r.id for r in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError("duplicate rule ids")
+        roles = set(self.questionnaire.question("role").option_ids)
+        if roles != set(ROLE_DUTIES):
+            raise ValueError(f"the role question's options {sorted(roles)} must be {sorted(ROLE_DUTIES)}")
         return self
 
     def _check(self, cond: Condition, where: str) -> None:
@@ -144,13 +173,22 @@ class TriggeredRule(Strict):
     tier: RuleTier
     cites: str
     title: str
+    duty_of: tuple[Duty, ...]
     explanation: str
+
+    def addressed_to(self, duties: frozenset[Duty]) -> str:
+        """Who must act on this rule, as seen by the user: "you", "your provider" or "your deployers"."""
+        if set(self.duty_of) == set(Duty) or set(self.duty_of) & duties:
+            return ""
+        return "duty of the provider" if Duty.provider in self.duty_of else "duty of the deployer"
 
 
 class TriageResult(Strict):
     tier: RiskTier
     tier_label: str
+    role: str
     triggered: tuple[TriggeredRule, ...]
+    if_exclusion_lapses: tuple[TriggeredRule, ...] = ()
     answers: dict[str, AnswerValue]
     disclaimer: str = DISCLAIMER
 
@@ -158,11 +196,20 @@ class TriageResult(Strict):
     def articles(self) -> list[str]:
         return [r.cites for r in self.triggered]
 
+    @property
+    def duties(self) -> frozenset[Duty]:
+        return ROLE_DUTIES[self.role]
+
     def to_markdown(self) -> str:
         lines = [f"**Indicative tier: {self.tier_label}**", ""]
-        lines += [f"- **{r.cites}** – {r.title}: {r.explanation}" for r in self.triggered]
+        for r in self.triggered:
+            who = r.addressed_to(self.duties)
+            lines.append(f"- **{r.cites}** – {r.title}{f' ({who})' if who else ''}: {r.explanation}")
         if not self.triggered:
             lines.append("- No rule triggered.")
+        if self.if_exclusion_lapses:
+            lines += ["", "Would apply as soon as the system is used outside that exclusion:"]
+            lines += [f"- **{r.cites}** – {r.title}" for r in self.if_exclusion_lapses]
         lines += ["", f"*{self.disclaimer}*"]
         return "\n".join(lines)
 
@@ -173,21 +220,38 @@ def load_ruleset(path: Path = RULES_PATH) -> TriageRuleset:
 
 
 def triage(answers: Mapping[str, Any] | str | None, ruleset: TriageRuleset | None = None) -> TriageResult:
-    """Evaluate every rule; the most restrictive system tier wins, the other triggered rules still apply."""
+    """Evaluate every rule; the most restrictive tier wins and the other triggered rules still apply.
+
+    Why the role matters: the tier is a property of the system, but duties are not. Rules that state only a
+    deployer's duties are dropped for a natural person in purely personal, non-professional use (Art. 2(10));
+    nothing is dropped for a provider. A genuine exclusion of the system (Art. 2(3), 2(6)) keeps the other rules
+    in ``if_exclusion_lapses``, because the exclusion holds only while the use stays exclusive.
+    """
     ruleset = ruleset or load_ruleset()
     complete = ruleset.questionnaire.complete_answers(answers)
+    duties = ROLE_DUTIES[str(complete["role"])]
     fired = [
         r
         for r in ruleset.rules
-        if ruleset.holds(r.when, complete) and not (r.unless is not None and ruleset.holds(r.unless, complete))
+        if ruleset.holds(r.when, complete)
+        and not (r.unless is not None and ruleset.holds(r.unless, complete))
+        and (duties or set(r.duty_of) != {Duty.deployer})
     ]
     fired_tiers = {r.tier.value for r in fired}
     tier = next((t for t in RiskTier if t.value in fired_tiers), RiskTier.minimal)
+    lapses: list[Rule] = []
     if tier is RiskTier.out_of_scope:
+        lapses = [r for r in fired if r.tier not in (RuleTier.out_of_scope, RuleTier.note)]
         fired = [r for r in fired if r.tier is RuleTier.out_of_scope]
+
+    def _triggered(rules: list[Rule]) -> tuple[TriggeredRule, ...]:
+        return tuple(TriggeredRule(**r.model_dump(include=set(TriggeredRule.model_fields))) for r in rules)
+
     return TriageResult(
         tier=tier,
         tier_label=TIER_LABELS[tier],
-        triggered=tuple(TriggeredRule(**r.model_dump(include=set(TriggeredRule.model_fields))) for r in fired),
+        role=str(complete["role"]),
+        triggered=_triggered(fired),
+        if_exclusion_lapses=_triggered(lapses),
         answers=complete,
     )

@@ -15,6 +15,7 @@ from IPython.display import display
 
 from aifnb_widgets.sandboxes.ai_act.conformity import (
     ConformityAssessment,
+    RunEvidence,
     SystemDescription,
     assess,
     load_checklist,
@@ -31,6 +32,8 @@ _TIER_COLOURS = {
     RiskTier.out_of_scope: "#6c757d",
     RiskTier.prohibited: "#b00020",
     RiskTier.high_risk: "#e67e22",
+    RiskTier.gpai_systemic_risk: "#8e44ad",
+    RiskTier.gpai: "#6a5acd",
     RiskTier.transparency: "#1f77b4",
     RiskTier.minimal: "#2e7d32",
 }
@@ -72,9 +75,14 @@ class TriageApp:
         self.result = triage(answers)
         r = self.result
         items = "".join(
-            f"<li><b>{html.escape(t.cites)}</b> – {html.escape(t.title)}: {html.escape(t.explanation)}</li>"
+            f"<li><b>{html.escape(t.cites)}</b> – {html.escape(t.title)}"
+            f"{f' <i>({html.escape(who)})</i>' if (who := t.addressed_to(r.duties)) else ''}: "
+            f"{html.escape(t.explanation)}</li>"
             for t in r.triggered
         ) or "<li>No rule triggered.</li>"
+        lapses = "".join(f"<li><b>{html.escape(t.cites)}</b> – {html.escape(t.title)}</li>" for t in r.if_exclusion_lapses)
+        if lapses:
+            items += f"</ul><p>Would apply as soon as the system is used outside that exclusion:</p><ul>{lapses}"
         self.summary.value = (
             f"<div style='border-left:6px solid {_TIER_COLOURS[r.tier]};padding:4px 12px'>"
             f"<h3>Indicative tier: {html.escape(r.tier_label)}</h3><ul>{items}</ul>"
@@ -89,8 +97,10 @@ class ConformityApp:
         evidence: Mapping[str, str] | str | None = None,
         system: SystemDescription | None = None,
         output_dir: str | Path = ".",
+        runs: tuple[RunEvidence, ...] = (),
     ) -> None:
         self.evidence = evidence
+        self.runs = runs
         self.system = system or SystemDescription()
         self.output_dir = Path(output_dir)
         self.form = QuestionnaireForm(load_checklist().as_questionnaire(), answers)
@@ -109,12 +119,13 @@ class ConformityApp:
         return percent_bars(scores, "Completion per requirement", threshold=1.0, axis_title="completion")
 
     def _update(self, answers: dict[str, AnswerValue]) -> None:
-        self.assessment = assess(answers, self.evidence)
+        self.assessment = assess(answers, self.evidence, runs=self.runs)
         a = self.assessment
         gaps = "".join(f"<li><b>{html.escape(g.item.cites)}</b>: {html.escape(g.item.text)}</li>" for g in a.gaps[:8])
         more = f"<li>… and {len(a.gaps) - 8} more</li>" if len(a.gaps) > 8 else ""
         self.summary.value = (
-            f"<h3>Internal control self-assessment: {100 * a.overall:.0f} % complete, {len(a.gaps)} open item(s)</h3>"
+            f"<h3>Internal control self-assessment: {'n/a' if a.overall is None else f'{100 * a.overall:.0f} %'} complete, "
+            f"{len(a.gaps)} open item(s): {html.escape(a.readiness_label)}</h3>"
             f"<ul>{gaps}{more}</ul><p><b>NOT LEGAL ADVICE.</b> {html.escape(a.disclaimer)}</p>"
         )
         _replace_figure(self.chart, self._figure())
