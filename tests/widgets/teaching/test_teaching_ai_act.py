@@ -25,10 +25,19 @@ def test_timeline_dates():
     assert by_provision["Art. 113, point (c)"] == dt.date(2027, 8, 2)
 
 
+def test_timeline_has_the_art_111_transitional_deadlines():
+    """Issue 16, item 6: systems already on the market (Art. 111(1)-(3)) were missing from the timeline."""
+    by_provision = {m.provision: m.date for m in TIMELINE}
+    assert by_provision["Art. 111(1)"] == dt.date(2030, 12, 31)
+    assert by_provision["Art. 111(2)"] == dt.date(2030, 8, 2)
+    assert by_provision["Art. 111(3)"] == dt.date(2027, 8, 2)
+    assert "public authorities" in next(m.what for m in TIMELINE if m.provision == "Art. 111(2)")
+
+
 def test_in_force_on():
     assert in_force_on(dt.date(2024, 1, 1)) == []
     assert len(in_force_on(dt.date(2025, 8, 2))) == 4
-    assert len(in_force_on(dt.date(2030, 1, 1))) == len(TIMELINE)
+    assert len(in_force_on(dt.date(2031, 1, 1))) == len(TIMELINE)
 
 
 def test_training_flops_and_threshold():

@@ -22,7 +22,8 @@ class Milestone:
     provision: str
 
 
-#: Publication, entry into force and the staggered dates of application (Art. 113; Art. 111(3)).
+#: Publication, entry into force, the staggered dates of application (Art. 113) and the transitional
+#: deadlines for systems and models already on the market (Art. 111(1)-(3)).
 TIMELINE: tuple[Milestone, ...] = (
     Milestone(dt.date(2024, 7, 12), "Published in the Official Journal of the EU (OJ L, 12.7.2024)", "—"),
     Milestone(dt.date(2024, 8, 1), "Entry into force (twentieth day after publication)", "Art. 113, first paragraph"),
@@ -31,6 +32,8 @@ TIMELINE: tuple[Milestone, ...] = (
     Milestone(dt.date(2026, 8, 2), "General date of application: most obligations, incl. Annex III high-risk systems and the Art. 50 transparency duties", "Art. 113, second paragraph"),
     Milestone(dt.date(2027, 8, 2), "Art. 6(1) high-risk (safety components of Annex I products) and the corresponding obligations apply", "Art. 113, point (c)"),
     Milestone(dt.date(2027, 8, 2), "General-purpose AI models placed on the market before 2 Aug 2025 must comply", "Art. 111(3)"),
+    Milestone(dt.date(2030, 8, 2), "High-risk systems already on the market before 2 Aug 2026 and intended for use by public authorities must comply (others only after a significant change in design, Art. 111(2))", "Art. 111(2)"),
+    Milestone(dt.date(2030, 12, 31), "AI systems that are components of the large-scale IT systems of Annex X, placed on the market before 2 Aug 2027, must comply", "Art. 111(1)"),
 )
 
 
