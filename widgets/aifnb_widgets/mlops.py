@@ -25,6 +25,11 @@ from typing import Any
 import httpx
 
 SERVICE = "the hub's MLflow service"
+#: The file in a batch run's folder holding the job's MLflow variables (0600, the user's).
+CREDENTIAL_FILE = "mlflow.env"
+#: What a batch job's token may do: use the MLflow service, nothing else.
+JOB_TOKEN_SCOPES = ["access:services!service=mlflow"]
+JOB_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_EXPERIMENT_NAME")
 #: Seconds a health or share request may take.
 TIMEOUT = 10.0
 
@@ -94,6 +99,56 @@ def share_experiment(experiment: str, group: str, permission: str = "READ", *, r
             reason = _first_line(response.text)
         raise MlflowServiceError(f"{SERVICE} did not share {resource} {experiment!r} with {group}: {reason}")
     return response.json()
+
+
+def job_credential(walltime_seconds: int, margin_seconds: int = 3600) -> dict[str, str] | None:
+    """In a session with MLflow: the variables a batch job needs to log, with a new hub token that
+    may only use the MLflow service and expires ``margin_seconds`` after the job's walltime.
+    None outside such a session (nothing to hand on). Batch jobs start from a clean environment
+    (``--export=NONE``) and may outlive the session, whose own token dies with it."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    api, token, user = (os.environ.get(k, "") for k in ("JUPYTERHUB_API_URL", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_USER"))
+    if not (uri.startswith(("http://", "https://")) and api and token and user):
+        return None
+    body = {
+        "scopes": JOB_TOKEN_SCOPES,
+        "expires_in": int(walltime_seconds) + margin_seconds,
+        "note": "MLflow logging of a batch job",
+    }
+    try:
+        response = httpx.post(
+            f"{api}/users/{user}/tokens", json=body, headers={"Authorization": f"token {token}"}, timeout=TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        raise MlflowServiceError(f"the hub did not issue a token for the batch job's MLflow logging: {exc}") from None
+    if response.status_code != 201:
+        raise MlflowServiceError(
+            f"the hub did not issue a token for the batch job's MLflow logging (HTTP {response.status_code}): {_first_line(response.text)}"
+        )
+    variables = {k: os.environ[k] for k in JOB_VARIABLES if os.environ.get(k)}
+    return {**variables, "MLFLOW_TRACKING_TOKEN": response.json()["token"]}
+
+
+def write_credential_at(dir_fd: int, credential: Mapping[str, str], owner_uid: int | None = None) -> None:
+    """Write ``credential`` (from :func:`job_credential`) as CREDENTIAL_FILE in the run folder
+    ``dir_fd``: a new file, 0600, never through a link, handed to ``owner_uid`` when given."""
+    fd = os.open(CREDENTIAL_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dir_fd)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        if owner_uid is not None and owner_uid != os.geteuid():
+            os.fchown(f.fileno(), owner_uid, -1)
+        json.dump({k: v for k, v in credential.items() if k in JOB_VARIABLES}, f)
+
+
+def load_job_credential(folder: str | Path) -> bool:
+    """In a batch job: put the run folder's MLflow variables in the environment (the notebook's
+    kernel inherits them). False when the folder has none (MLflow was off at submission)."""
+    path = Path(folder) / CREDENTIAL_FILE
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    os.environ.update({k: str(v) for k, v in values.items() if k in JOB_VARIABLES})
+    return True
 
 
 def run_url(run) -> str:

@@ -137,8 +137,39 @@ def test_sharing_with_a_group_lets_its_members_read_and_no_one_else(mlflow_hub, 
     assert carol.get("experiments/get", experiment_id=experiment).status_code == 403
 
 
-def test_learner_logs_a_run_from_a_real_slurm_session(mlflow_hub, api):
-    """In a Slurm session, plain `mlflow.log_metric` lands in the learner's own experiment, with no password anywhere."""
+BATCH_JOB = '''
+import os, subprocess, sys, tempfile
+from aifnb_widgets import mlops
+credential = mlops.job_credential(600)
+assert credential["MLFLOW_TRACKING_TOKEN"] != os.environ["JUPYTERHUB_API_TOKEN"]
+folder = tempfile.mkdtemp(dir=os.path.expanduser("~"), prefix="mlflow-job-")
+fd = os.open(folder, os.O_RDONLY)
+mlops.write_credential_at(fd, credential)
+os.close(fd)
+print("MODE", oct(os.stat(os.path.join(folder, mlops.CREDENTIAL_FILE)).st_mode & 0o777))
+job = f"""
+import os, mlflow
+from aifnb_widgets import mlops
+assert mlops.load_job_credential({folder!r})
+print("SESSION_TOKEN_IN_JOB", "JUPYTERHUB_API_TOKEN" in os.environ)
+mlflow.set_experiment("aift-learner/batch")
+with mlflow.start_run(run_name="from-batch-job") as run:
+    mlflow.log_metric("rows", 1000.0)
+print("BATCHRUN", run.info.run_id)
+"""
+with open(os.path.join(folder, "job.py"), "w") as f:
+    f.write(job)
+argv = ["sbatch", "--wait", "--export=NONE", "--partition=cpu", "--time=5", "--mem=1G",
+        f"--output={folder}/job.log", f"--wrap={sys.executable} {folder}/job.py"]
+done = subprocess.run(argv, capture_output=True, text=True, timeout=150)
+print("SBATCH", done.returncode, done.stderr.strip())
+print(open(os.path.join(folder, "job.log")).read())
+'''
+
+
+def test_learner_logs_runs_from_a_real_slurm_session_and_its_batch_job(mlflow_hub, api):
+    """In a Slurm session plain `mlflow.log_metric` lands in the learner's own experiment; a batch job it submits
+    (clean environment) logs too, with a token limited to MLflow; no password or database URI on any command line."""
     with mlflow_hub.login(ALICE) as session:
         assert session.start({"profile": "cpu-course"}).status_code in (201, 202)
         try:
@@ -155,6 +186,8 @@ def test_learner_logs_a_run_from_a_real_slurm_session(mlflow_hub, api):
             )
             result = run_in_kernel(mlflow_hub, ALICE, token, code)
             assert result["error"] is None, result
+            batch = run_in_kernel(mlflow_hub, ALICE, token, BATCH_JOB)
+            assert batch["error"] is None, batch
         finally:
             session.stop()
     assert session_jobs(ALICE) == []
@@ -165,6 +198,13 @@ def test_learner_logs_a_run_from_a_real_slurm_session(mlflow_hub, api):
     run = alice.ok(alice.get("runs/get", run_id=run_id))["run"]
     assert run["data"]["metrics"][0]["value"] == 0.75 and run["info"]["user_id"] == ALICE
     assert api[BOB].get("runs/get", run_id=run_id).status_code == 403
+
+    assert "MODE 0o600" in batch["stdout"] and "SBATCH 0" in batch["stdout"], batch
+    assert "SESSION_TOKEN_IN_JOB False" in batch["stdout"], batch
+    batch_run = re.search(r"BATCHRUN (\w+)", batch["stdout"]).group(1)
+    logged = alice.ok(alice.get("runs/get", run_id=batch_run))["run"]
+    assert logged["info"]["user_id"] == ALICE and logged["data"]["metrics"][0]["value"] == 1000.0
+    assert api[BOB].get("runs/get", run_id=batch_run).status_code == 403
     secrets_on_argv = [
         p for p in _cmdlines() if "mlflow" in p and ("PASSWORD" in p or "postgresql://" in p or "token" in p.lower())
     ]
