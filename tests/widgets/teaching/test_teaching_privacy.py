@@ -11,10 +11,12 @@ from pydantic import ValidationError
 from aifnb_widgets.teaching.privacy import (
     DataCard,
     k_anonymity,
+    l_diversity,
     licence,
     make_key,
     plain_hash,
     pseudonymise,
+    suppress_small_groups,
     synthetic_customers,
 )
 
@@ -74,3 +76,22 @@ def test_data_card():
     assert json.loads(card.to_json())["rows"] == 3
     with pytest.raises(ValidationError):
         DataCard(name="t", description="d", source="s", licence="l", created="c", rows=1, columns={}, personal_data=False, colour="x")
+
+
+def test_a_k_anonymous_group_can_still_disclose_its_sensitive_value():
+    """Homogeneity attack: k = 3 but every member of a group shares the diagnosis, so l = 1."""
+    df = pd.DataFrame({"age": ["30-39"] * 3 + ["40-49"] * 3, "zip": ["L-1"] * 6, "diag": ["flu", "flu", "flu", "flu", "cold", "hiv"]})
+    assert k_anonymity(df, ["age", "zip"]) == 3
+    assert l_diversity(df, ["age", "zip"], "diag") == 1
+    assert l_diversity(df[df["age"] == "40-49"], ["age", "zip"], "diag") == 3
+
+
+def test_suppression_makes_the_rest_k_anonymous():
+    """Rows of groups smaller than k are dropped; groups at or above k are kept whole."""
+    df = pd.DataFrame({"q": ["a"] * 5 + ["b"] * 2 + ["c"]})
+    kept = suppress_small_groups(df, ["q"], 3)
+    assert list(kept["q"]) == ["a"] * 5 and k_anonymity(kept, ["q"]) == 5
+    with pytest.raises(ValueError):
+        suppress_small_groups(df, ["q"], 0)
+    with pytest.raises(KeyError):
+        l_diversity(df, ["q"], "nope")

@@ -20,6 +20,8 @@ __all__ = [
     "pseudonymise",
     "plain_hash",
     "k_anonymity",
+    "l_diversity",
+    "suppress_small_groups",
     "synthetic_customers",
     "LICENCES",
     "Licence",
@@ -63,6 +65,28 @@ def k_anonymity(df: pd.DataFrame, quasi_identifiers: Sequence[str]) -> int:
     if df.empty:
         return 0
     return int(df.groupby(list(quasi_identifiers), dropna=False).size().min())
+
+
+def l_diversity(df: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: str) -> int:
+    """Smallest number of distinct ``sensitive`` values within any quasi-identifier group (the l of
+    l-diversity, Machanavajjhala et al. 2007). Why it exists: a k-anonymous group whose members all share
+    the same sensitive value (l = 1) discloses that value for everyone in it (the homogeneity attack).
+    0 for an empty table."""
+    missing = [c for c in [*quasi_identifiers, sensitive] if c not in df.columns]
+    if missing:
+        raise KeyError(f"no such column(s): {missing}")
+    if df.empty:
+        return 0
+    return int(df.groupby(list(quasi_identifiers), dropna=False)[sensitive].nunique(dropna=False).min())
+
+
+def suppress_small_groups(df: pd.DataFrame, quasi_identifiers: Sequence[str], k: int) -> pd.DataFrame:
+    """Drop the rows of every quasi-identifier group smaller than ``k`` (suppression), so the rest is
+    k-anonymous. The caller must report how many rows were lost: suppression biases what remains."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    sizes = df.groupby(list(quasi_identifiers), dropna=False)[list(quasi_identifiers)[0]].transform("size")
+    return df[sizes >= k]
 
 
 _FIRST = ["Anna", "Luc", "Marie", "Jonas", "Sofia", "Paul", "Lea", "Tom", "Elena", "Marc", "Nora", "Ivan"]
