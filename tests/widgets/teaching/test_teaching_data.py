@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aifnb_widgets.teaching.data import noisy_line, train_test_split, two_moons
+from aifnb_widgets.teaching.data import noisy_line, train_test_split, two_circles, two_moons
 
 
 @settings(max_examples=25, deadline=None)
@@ -46,3 +46,16 @@ def test_train_test_split():
         train_test_split(X, y[:5])
     with pytest.raises(ValueError):
         train_test_split(X, test_fraction=1.0)
+
+
+def test_two_circles_defeat_a_linear_model_but_not_a_radius():
+    """The course-2 task: the best linear rule stays near chance, one nonlinear feature (the radius) solves it."""
+    X, y = two_circles(2000, noise=0.1, seed=3)
+    assert X.shape == (2000, 2) and X.dtype == np.float32 and int(y.sum()) == 1000
+    design = np.c_[X, np.ones(len(X))]
+    w, *_ = np.linalg.lstsq(design, 2.0 * y - 1, rcond=None)
+    linear_acc = float(((design @ w > 0) == y).mean())
+    radius_acc = float(((np.hypot(X[:, 0], X[:, 1]) < 0.75) == y).mean())
+    assert linear_acc < 0.65 and radius_acc > 0.95, (linear_acc, radius_acc)
+    with pytest.raises(ValueError):
+        two_circles(10, factor=1.5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["two_moons", "noisy_line", "train_test_split"]
+__all__ = ["two_moons", "two_circles", "noisy_line", "train_test_split"]
 
 
 def two_moons(n: int = 512, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -23,6 +23,26 @@ def two_moons(n: int = 512, noise: float = 0.15, seed: int = 0) -> tuple[np.ndar
     lower = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
     X = np.concatenate([upper, lower]) + rng.normal(0.0, noise, (n, 2))
     y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
+    order = rng.permutation(n)
+    return X[order].astype(np.float32), y[order]
+
+
+def two_circles(n: int = 512, noise: float = 0.1, factor: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A disc of class 1 inside a ring of class 0 (like scikit-learn's make_circles).
+
+    Why this task: no straight line separates a disc from the ring around it, so a linear model stays
+    near chance while one hidden layer solves it; the course can then *show* that the hidden layer matters
+    (two moons is ~85 % linearly separable). ``factor`` is the inner radius relative to the outer one."""
+    if n < 2:
+        raise ValueError("n must be at least 2")
+    if not 0 < factor < 1:
+        raise ValueError("factor must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    n0 = n // 2
+    t = rng.uniform(0, 2 * np.pi, n)
+    radius = np.where(np.arange(n) < n0, 1.0, factor)
+    X = np.stack([radius * np.cos(t), radius * np.sin(t)], axis=1) + rng.normal(0.0, noise, (n, 2))
+    y = (np.arange(n) >= n0).astype(np.int64)
     order = rng.permutation(n)
     return X[order].astype(np.float32), y[order]
 
