@@ -12,10 +12,13 @@ from aifnb_widgets.sandboxes.classification_metrics import (
     roc_auc,
 )
 from aifnb_widgets.sandboxes.fairness import (
+    bootstrap_interval,
     demographic_parity_difference,
     disparate_impact,
     equal_opportunity_difference,
+    fairness_intervals,
     fairness_report,
+    reweighing_weights,
 )
 
 # group A: 4 people, 3 granted; group B: 4 people, 1 granted
@@ -87,3 +90,36 @@ def test_confusion_matrix_and_macro_f1_by_hand():
     assert confusion_matrix(y_true, y_pred, 3).tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
     # F1: class 0 = 2/3 (p=1, r=.5), class 1 = 2/3 (p=.5, r=1), class 2 = 1
     assert macro_f1(y_true, y_pred, 3) == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+def test_reweighing_makes_group_and_label_independent():
+    """Weighted, every group has the same share of positive labels (Kamiran & Calders)."""
+    labels = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    groups = np.array(["A", "A", "A", "A", "B", "B", "B", "B"])
+    w = reweighing_weights(labels, groups)
+    rate = {g: w[(groups == g) & (labels == 1)].sum() / w[groups == g].sum() for g in ("A", "B")}
+    assert rate["A"] == pytest.approx(rate["B"]) == pytest.approx(labels.mean())
+    assert w[(groups == "B") & (labels == 1)][0] == pytest.approx(0.5 * 0.5 / 0.125)
+    assert w.sum() == pytest.approx(len(w))
+
+
+def test_bootstrap_interval_covers_the_estimate_and_shrinks_with_n():
+    """The percentile interval contains the full-sample value and narrows with four times the data."""
+    rng = np.random.default_rng(0)
+    small, large = rng.random(200) < 0.3, rng.random(3200) < 0.3
+    lo_s, hi_s = bootstrap_interval(lambda i: small[i].mean(), len(small), n_boot=400)
+    lo_l, hi_l = bootstrap_interval(lambda i: large[i].mean(), len(large), n_boot=400)
+    assert lo_s <= small.mean() <= hi_s and lo_l <= large.mean() <= hi_l
+    assert (hi_l - lo_l) < 0.6 * (hi_s - lo_s)
+    with pytest.raises(ValueError):
+        bootstrap_interval(lambda i: 0.0, 0)
+
+
+def test_fairness_intervals_exclude_zero_for_a_large_planted_gap():
+    """A 40-point selection gap on 400 rows is found: the interval of the difference excludes 0."""
+    rng = np.random.default_rng(1)
+    groups = np.repeat(["A", "B"], 200)
+    y_pred = np.where(groups == "A", rng.random(400) < 0.7, rng.random(400) < 0.3).astype(int)
+    y_true = rng.integers(0, 2, 400)
+    ci = fairness_intervals(y_true, y_pred, groups, n_boot=300)
+    assert ci["demographic_parity_difference"][0] > 0.2 and ci["disparate_impact"][1] < 0.8

@@ -57,3 +57,16 @@ def test_fit_learns_a_linear_rule():
     history = fit(model, x, y, torch.nn.BCEWithLogitsLoss(), epochs=20, lr=0.1)
     assert history[-1] < history[0] * 0.5
     assert ((predict(model, x) > 0) == (y > 0.5)).mean() > 0.95
+
+
+def test_fit_sample_weights_shift_the_decision():
+    """Weighting one class ten times more moves the fitted bias towards predicting it."""
+    x = np.zeros((200, 1), dtype=np.float32)
+    y = np.r_[np.ones(100), np.zeros(100)].astype(np.float32)[:, None]
+    loss = torch.nn.BCEWithLogitsLoss(reduction="none")
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    fit(model, x, y, loss, epochs=60, lr=0.1, sample_weight=np.r_[np.full(100, 10.0), np.ones(100)])
+    assert torch.sigmoid(model.bias).item() > 0.85
+    with pytest.raises(ValueError, match="one weight per row"):
+        fit(model, x, y, loss, epochs=1, sample_weight=np.ones(3))

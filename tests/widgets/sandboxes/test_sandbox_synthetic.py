@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from aifnb_widgets.sandboxes.synthetic.credit import FEATURES as CREDIT_FEATURES
-from aifnb_widgets.sandboxes.synthetic.credit import PROTECTED, TARGET, make_credit_applicants
+from aifnb_widgets.sandboxes.synthetic.credit import PROTECTED, TARGET, UNBIASED_TARGET, make_credit_applicants
 from aifnb_widgets.sandboxes.synthetic.network import ATTACK_TYPES, FEATURES, log_scale_counts, make_network_flows
 from aifnb_widgets.sandboxes.synthetic.satellite import CLASSES, make_satellite_patches
 
@@ -12,10 +12,13 @@ from aifnb_widgets.sandboxes.synthetic.satellite import CLASSES, make_satellite_
 def test_credit_is_seeded_and_biased_against_group_b():
     a, b = make_credit_applicants(3000, seed=3), make_credit_applicants(3000, seed=3)
     pd.testing.assert_frame_equal(a, b)
-    assert set(a.columns) == {*CREDIT_FEATURES, PROTECTED, TARGET}
+    assert set(a.columns) == {*CREDIT_FEATURES, PROTECTED, TARGET, UNBIASED_TARGET}
     means = a.groupby(PROTECTED)[["income_k", TARGET]].mean()
     assert means.loc["B", "income_k"] < means.loc["A", "income_k"]
     assert means.loc["B", TARGET] < means.loc["A", TARGET]
+    flipped = a[UNBIASED_TARGET] - a[TARGET]
+    assert flipped.min() == 0 and flipped[a[PROTECTED] == "A"].sum() == 0, "label bias only removes B's repayments"
+    assert 0.1 < flipped[a[PROTECTED] == "B"].sum() / a.loc[a[PROTECTED] == "B", UNBIASED_TARGET].sum() < 0.2
 
 
 def test_network_flows_are_seeded_and_attacks_differ_from_normal():

@@ -25,12 +25,19 @@ def fit(
     device: torch.device | str = "cpu",
     seed: int = 0,
     desc: str = "training",
+    sample_weight: np.ndarray | None = None,
 ) -> list[float]:
-    """Adam over shuffled mini-batches; returns the mean training loss per epoch."""
+    """Adam over shuffled mini-batches; returns the mean training loss per epoch.
+
+    With ``sample_weight`` (e.g. reweighing for bias mitigation), ``loss_fn`` must return one loss per element
+    (``reduction="none"``); each row's loss is multiplied by its weight before averaging."""
     device = torch.device(device)
     model.to(device).train()
     xs = torch.as_tensor(x).to(device)
     ys = torch.as_tensor(y).to(device)
+    ws = None if sample_weight is None else torch.as_tensor(np.asarray(sample_weight, dtype=np.float32)).to(device)
+    if ws is not None and len(ws) != len(xs):
+        raise ValueError("sample_weight must have one weight per row")
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
     history = []
@@ -40,6 +47,8 @@ def fit(
         for start in range(0, len(xs), batch_size):
             idx = order[start : start + batch_size]
             loss = loss_fn(model(xs[idx]), ys[idx])
+            if ws is not None:
+                loss = (loss.reshape(len(idx), -1).mean(1) * ws[idx]).mean()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

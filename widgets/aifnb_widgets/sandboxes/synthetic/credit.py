@@ -13,6 +13,8 @@ import pandas as pd
 FEATURES = ["age", "income_k", "debt_to_income", "years_employed", "late_payments", "loan_amount_k", "postcode_risk"]
 TARGET = "repaid"
 PROTECTED = "group"
+#: The outcome before the planted label bias: only a synthetic generator can know it. Never a model input.
+UNBIASED_TARGET = "repaid_unbiased"
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -22,7 +24,10 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 def make_credit_applicants(
     n: int, seed: int = 0, group_b_share: float = 0.35, proxy_strength: float = 1.0, label_bias: float = 0.15
 ) -> pd.DataFrame:
-    """One row per applicant; ``repaid`` is the historical outcome (1 = repaid), biased against group B."""
+    """One row per applicant; ``repaid`` is the historical outcome (1 = repaid), biased against group B.
+
+    ``repaid_unbiased`` is the same outcome before the label bias, so that equal opportunity can be measured
+    against labels that are not themselves biased (a real data set has no such column)."""
     rng = np.random.default_rng(seed)
     is_b = rng.random(n) < group_b_share
     age = rng.integers(21, 71, n)
@@ -41,8 +46,8 @@ def make_credit_applicants(
         - 0.4 * np.log(loan / 15)
         - 0.5 * (postcode_risk - 0.4)
     )
-    repaid = rng.random(n) < _sigmoid(z)
-    repaid &= ~(is_b & (rng.random(n) < label_bias))
+    unbiased = rng.random(n) < _sigmoid(z)
+    repaid = unbiased & ~(is_b & (rng.random(n) < label_bias))
     return pd.DataFrame(
         {
             "age": age,
@@ -54,5 +59,6 @@ def make_credit_applicants(
             "postcode_risk": postcode_risk.round(3),
             PROTECTED: np.where(is_b, "B", "A"),
             TARGET: repaid.astype(int),
+            UNBIASED_TARGET: unbiased.astype(int),
         }
     )
