@@ -16,9 +16,10 @@ No ipywidgets here; MLflow is imported only when a function needs it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,17 @@ SERVICE = "the hub's MLflow service"
 CREDENTIAL_FILE = "mlflow.env"
 #: What a batch job's token may do: use the MLflow service, nothing else.
 JOB_TOKEN_SCOPES = ["access:services!service=mlflow"]
-JOB_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_EXPERIMENT_NAME")
+#: The sweep's parent run, when the job is one task of a Scale & Run sweep (see :func:`start_sweep`).
+PARENT_RUN_VARIABLE = "AIFNB_MLFLOW_PARENT_RUN_ID"
+#: The batch job's own run, for the notebook's kernel (see :func:`job_run`).
+JOB_RUN_VARIABLE = "AIFNB_MLFLOW_JOB_RUN_ID"
+#: The job's run id and MLflow page, in the run folder, for the jobs panel (:func:`job_run_link`).
+RUN_LINK_FILE = "mlflow-run.json"
+#: Scale & Run's executed notebook in a run folder (aifnb_widgets.batch.layout.EXECUTED).
+EXECUTED_NOTEBOOK = "executed.ipynb"
+JOB_VARIABLES = (
+    "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_EXPERIMENT_NAME", PARENT_RUN_VARIABLE,
+)  # fmt: skip
 #: Seconds a health or share request may take.
 TIMEOUT = 10.0
 
@@ -101,7 +112,7 @@ def share_experiment(experiment: str, group: str, permission: str = "READ", *, r
     return response.json()
 
 
-def job_credential(walltime_seconds: int, margin_seconds: int = 3600) -> dict[str, str] | None:
+def job_credential(walltime_seconds: int, margin_seconds: int = 3600, parent_run_id: str | None = None) -> dict[str, str] | None:
     """In a session with MLflow: the variables a batch job needs to log, with a new hub token that
     may only use the MLflow service and expires ``margin_seconds`` after the job's walltime.
     None outside such a session (nothing to hand on). Batch jobs start from a clean environment
@@ -126,7 +137,73 @@ def job_credential(walltime_seconds: int, margin_seconds: int = 3600) -> dict[st
             f"the hub did not issue a token for the batch job's MLflow logging (HTTP {response.status_code}): {_first_line(response.text)}"
         )
     variables = {k: os.environ[k] for k in JOB_VARIABLES if os.environ.get(k)}
+    if parent_run_id:
+        variables[PARENT_RUN_VARIABLE] = parent_run_id
     return {**variables, "MLFLOW_TRACKING_TOKEN": response.json()["token"]}
+
+
+def _experiment_id(client, name: str | None) -> str:
+    name = name or os.environ.get("MLFLOW_EXPERIMENT_NAME") or "Default"
+    found = client.get_experiment_by_name(name)
+    return found.experiment_id if found else client.create_experiment(name)
+
+
+def start_sweep(name: str, parameter_sets: Sequence[Mapping[str, Any]], *, experiment: str | None = None) -> str:
+    """In the session, before a sweep is submitted: its parent run (left running until the tasks
+    end); pass the id to :func:`job_credential` so each task's run becomes its child."""
+    import mlflow
+
+    check_service()
+    client = mlflow.MlflowClient()
+    run = client.create_run(_experiment_id(client, experiment), run_name=name, tags={"aifnb.kind": "sweep"})
+    client.log_param(run.info.run_id, "tasks", len(parameter_sets))
+    return run.info.run_id
+
+
+@contextlib.contextmanager
+def job_run(folder: str | Path, parameters: Mapping[str, Any], name: str) -> Iterator[str | None]:
+    """In a batch job, around the notebook's execution: one MLflow run for the job (a child of the
+    sweep's parent run for a sweep task) with the notebook's parameters and, at the end, the
+    executed notebook as an artifact, ended FINISHED or FAILED. Its id is in JOB_RUN_VARIABLE for
+    the kernel: ``mlflow.start_run(run_id=os.environ["AIFNB_MLFLOW_JOB_RUN_ID"])`` logs into it
+    (``MLFLOW_RUN_ID`` is not set: it would fold every run the notebook starts into this one).
+    Yields the run id, or None when the folder has no credential or the service is down: the job
+    runs anyway, the reason is printed to the job's log."""
+    if not load_job_credential(folder):
+        yield None
+        return
+    import mlflow
+
+    try:
+        check_service()
+        client = mlflow.MlflowClient()
+        tags = {"aifnb.kind": "batch", "aifnb.run_folder": str(folder)}
+        if parent := os.environ.get(PARENT_RUN_VARIABLE):
+            tags["mlflow.parentRunId"] = parent
+        experiment_id = _experiment_id(client, None)
+        run_id = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
+        link = {"run_id": run_id, "url": _run_page(experiment_id, run_id)}
+        (Path(folder) / RUN_LINK_FILE).write_text(json.dumps(link), encoding="utf-8")
+        for key, value in _flat(parameters).items():
+            client.log_param(run_id, key, str(value)[:500])
+    except (MlflowServiceError, mlflow.exceptions.MlflowException) as exc:
+        print(f"aifnb: not logging this job to MLflow: {exc}", flush=True)
+        yield None
+        return
+    os.environ[JOB_RUN_VARIABLE] = run_id
+    status = "FAILED"
+    try:
+        yield run_id
+        status = "FINISHED"
+    finally:
+        os.environ.pop(JOB_RUN_VARIABLE, None)
+        try:
+            executed = Path(folder) / EXECUTED_NOTEBOOK
+            if executed.is_file():
+                client.log_artifact(run_id, str(executed))
+            client.set_terminated(run_id, status)
+        except mlflow.exceptions.MlflowException as exc:
+            print(f"aifnb: could not mark MLflow run {run_id} {status}: {exc}", flush=True)
 
 
 def write_credential_at(dir_fd: int, credential: Mapping[str, str], owner_uid: int | None = None) -> None:
@@ -153,7 +230,19 @@ def load_job_credential(folder: str | Path) -> bool:
 
 def run_url(run) -> str:
     """The run's page in the MLflow UI, for links from the jobs panel or a dashboard."""
-    return f"{tracking_uri()}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+    return _run_page(run.info.experiment_id, run.info.run_id)
+
+
+def _run_page(experiment_id: str, run_id: str) -> str:
+    return f"{tracking_uri()}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def job_run_link(folder: str | Path) -> str | None:
+    """The MLflow page of a batch run folder's run (written by :func:`job_run`), for the jobs panel."""
+    try:
+        return json.loads((Path(folder) / RUN_LINK_FILE).read_text(encoding="utf-8"))["url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,7 +140,7 @@ def test_sharing_with_a_group_lets_its_members_read_and_no_one_else(mlflow_hub, 
 
 
 BATCH_JOB = '''
-import os, subprocess, sys, tempfile
+import os, shutil, subprocess, sys, tempfile
 from aifnb_widgets import mlops
 credential = mlops.job_credential(600)
 assert credential["MLFLOW_TRACKING_TOKEN"] != os.environ["JUPYTERHUB_API_TOKEN"]
@@ -164,6 +166,7 @@ argv = ["sbatch", "--wait", "--export=NONE", "--partition=cpu", "--time=5", "--m
 done = subprocess.run(argv, capture_output=True, text=True, timeout=150)
 print("SBATCH", done.returncode, done.stderr.strip())
 print(open(os.path.join(folder, "job.log")).read())
+shutil.rmtree(folder)
 '''
 
 
@@ -308,3 +311,46 @@ def test_sweep_and_bias_helpers_log_parent_child_and_assessment_runs(mlflow_hub,
     listed = alice.ok(alice.get("artifacts/list", run_id=run.info.run_id))
     assert [f["path"] for f in listed["files"]] == ["records.jsonl"]
     assert api[BOB].get("runs/get", run_id=run.info.run_id).status_code == 403
+
+
+def test_sweep_tasks_log_child_runs_of_the_parent_started_at_submission(mlflow_hub, api, tokens, tmp_path, monkeypatch):
+    """start_sweep's parent gets one child per task from job_run (params, executed notebook, FINISHED or FAILED)."""
+    from aifnb_widgets import mlops
+
+    for name in (*mlops.JOB_VARIABLES, mlops.JOB_RUN_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{mlflow_hub.url}{MLFLOW}")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens[ALICE])
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", f"{ALICE}/scale-and-run")
+    sets = [{"lr": 0.1}, {"lr": 0.01}, {"lr": 0.001}]
+    parent = mlops.start_sweep("sweep of train.ipynb", sets)
+    credential = {k: os.environ[k] for k in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_EXPERIMENT_NAME")}
+    credential[mlops.PARENT_RUN_VARIABLE] = parent
+    for index, values in enumerate(sets):
+        folder = _mkdir(tmp_path / f"task-{index}")
+        fd = os.open(folder, os.O_RDONLY)
+        mlops.write_credential_at(fd, credential)
+        os.close(fd)
+        assert oct((folder / mlops.CREDENTIAL_FILE).stat().st_mode & 0o777) == "0o600"
+        (folder / mlops.EXECUTED_NOTEBOOK).write_text('{"cells": []}')
+        with contextlib.suppress(RuntimeError), mlops.job_run(folder, values, name=f"task {index}") as run_id:
+            assert run_id and os.environ[mlops.JOB_RUN_VARIABLE] == run_id
+            if index == 2:
+                raise RuntimeError("the notebook failed")
+        assert mlops.JOB_RUN_VARIABLE not in os.environ
+    alice = api[ALICE]
+    experiment = alice.ok(alice.get("runs/get", run_id=parent))["run"]["info"]["experiment_id"]
+    children = alice.ok(
+        alice.post("runs/search", {"experiment_ids": [experiment], "filter": f"tags.mlflow.parentRunId = '{parent}'"})
+    )
+    found = {c["info"]["run_name"]: c for c in children["runs"]}
+    assert {name: c["info"]["status"] for name, c in found.items()} == {
+        "task 0": "FINISHED",
+        "task 1": "FINISHED",
+        "task 2": "FAILED",
+    }
+    assert found["task 1"]["data"]["params"] == [{"key": "lr", "value": "0.01"}]
+    first = found["task 0"]["info"]["run_id"]
+    listed = alice.ok(alice.get("artifacts/list", run_id=first))
+    assert [f["path"] for f in listed["files"]] == [mlops.EXECUTED_NOTEBOOK]
+    assert mlops.job_run_link(tmp_path / "task-0") == f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}/runs/{first}"
