@@ -41,3 +41,15 @@ def test_energy_load_has_daily_rhythm_and_solar_only_in_daylight():
     assert by_hour["demand_mw"].mean().idxmax() in range(17, 22)
     assert by_hour["solar_mw"].max().loc[[0, 1, 2, 3, 22, 23]].eq(0).all()
     assert (df["net_load_mw"] - (df["demand_mw"] - df["solar_mw"])).abs().max() < 0.02
+
+
+def test_weather_forecast_columns_carry_a_forecast_error_that_scales():
+    """Issue 16: the model's weather input is a forecast, not the observed weather; the error scales to 0."""
+    noisy, perfect = make_energy_load(60, seed=1), make_energy_load(60, seed=1, forecast_error=0.0)
+    pd.testing.assert_series_equal(noisy["net_load_mw"], perfect["net_load_mw"])
+    rms = np.sqrt(((noisy["temperature_forecast_c"] - noisy["temperature_c"]) ** 2).mean())
+    assert 1.0 < rms < 2.0
+    assert 0.05 < (noisy["cloud_cover_forecast"] - noisy["cloud_cover"]).abs().mean() < 0.3
+    assert np.allclose(perfect["temperature_forecast_c"], perfect["temperature_c"])
+    with pytest.raises(ValueError):
+        make_energy_load(2, forecast_error=-1)
