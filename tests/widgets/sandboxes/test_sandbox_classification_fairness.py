@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from aifnb_widgets.sandboxes.classification_metrics import (
+    average_precision,
     best_f1_threshold,
     binary_report,
     confusion_matrix,
@@ -123,3 +124,14 @@ def test_fairness_intervals_exclude_zero_for_a_large_planted_gap():
     y_true = rng.integers(0, 2, 400)
     ci = fairness_intervals(y_true, y_pred, groups, n_boot=300)
     assert ci["demographic_parity_difference"][0] > 0.2 and ci["disparate_impact"][1] < 0.8
+
+
+def test_average_precision_by_hand_and_against_prevalence():
+    """Ranks 1 and 3 positive: AP = (1/1 + 2/3) / 2; a random score scores about the positive share."""
+    assert average_precision(np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.7, 0.1])) == pytest.approx((1 + 2 / 3) / 2)
+    assert average_precision(np.array([1, 0, 0]), np.array([0.5, 0.5, 0.5])) == pytest.approx(1 / 3)
+    rng = np.random.default_rng(0)
+    y = (rng.random(5000) < 0.05).astype(int)
+    assert average_precision(y, rng.random(5000)) == pytest.approx(y.mean(), abs=0.02)
+    with pytest.raises(ValueError):
+        average_precision(np.zeros(3), np.ones(3))

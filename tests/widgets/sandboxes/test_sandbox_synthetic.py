@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from aifnb_widgets.sandboxes.synthetic.credit import FEATURES as CREDIT_FEATURES
 from aifnb_widgets.sandboxes.synthetic.credit import PROTECTED, TARGET, UNBIASED_TARGET, make_credit_applicants
@@ -39,3 +40,12 @@ def test_satellite_patches_are_balanced_bounded_and_seeded():
     assert np.bincount(labels).tolist() == [10] * len(CLASSES)
     again, _ = make_satellite_patches(40, size=12, seed=5)
     assert np.array_equal(images, again)
+
+
+def test_log_scaling_applies_to_user_columns_and_refuses_negatives():
+    """A user's CSV with its own column names gets the same log1p on its heavy-tailed columns."""
+    user = pd.DataFrame({"octets": [0.0, 9.0, 99.0], "ratio": [-1.0, 0.0, 1.0]})
+    scaled = log_scale_counts(user, columns=["octets", "ratio"], heavy=["octets"])
+    assert np.allclose(scaled["octets"], np.log1p([0, 9, 99])) and list(scaled["ratio"]) == [-1.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="negative"):
+        log_scale_counts(user, columns=["octets", "ratio"], heavy=["ratio"])

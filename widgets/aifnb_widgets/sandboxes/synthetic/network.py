@@ -65,9 +65,22 @@ def make_network_flows(n: int, attack_share: float = 0.05, seed: int = 0) -> pd.
     )
 
 
-def log_scale_counts(df: pd.DataFrame) -> pd.DataFrame:
-    """Volumes and counts are heavy-tailed; log1p puts normal traffic on a scale a model can learn."""
-    out = df[FEATURES].astype(float).copy()
-    heavy = ["duration_s", "bytes_out", "bytes_in", "packets", "distinct_dst_ports", "failed_logins"]
+HEAVY_TAILED = ["duration_s", "bytes_out", "bytes_in", "packets", "distinct_dst_ports", "failed_logins"]
+
+
+def log_scale_counts(
+    df: pd.DataFrame, columns: list[str] | None = None, heavy: list[str] | None = None
+) -> pd.DataFrame:
+    """Volumes and counts are heavy-tailed; log1p puts normal traffic on a scale a model can learn.
+
+    Applies to a user's own CSV as well (``columns`` = its features, ``heavy`` = its volume and count columns):
+    without it a standardised autoencoder is dominated by a few huge flows. Negative values are refused, since
+    log1p of a negative count means the column is not a count."""
+    columns = FEATURES if columns is None else columns
+    heavy = [c for c in (HEAVY_TAILED if heavy is None else heavy) if c in columns]
+    out = df[columns].astype(float).copy()
+    negative = [c for c in heavy if (out[c] < 0).any()]
+    if negative:
+        raise ValueError(f"columns {negative} have negative values: not volumes or counts, do not log-scale them")
     out[heavy] = np.log1p(out[heavy])
     return out
