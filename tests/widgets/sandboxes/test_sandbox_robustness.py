@@ -8,10 +8,14 @@ from aifnb_widgets.sandboxes.robustness.perturbation_tests import perturbation_p
 from aifnb_widgets.sandboxes.robustness.perturbations import PERTURBATIONS, homoglyphs, leetspeak, typos, zero_width_spaces
 from aifnb_widgets.sandboxes.robustness.prompt_injection import (
     InjectionSuite,
+    always_refuse,
+    answer_validity,
     context_echo,
     load_suite,
     pass_rates,
     run_injection_suite,
+    run_usefulness,
+    silent,
 )
 from aifnb_widgets.sandboxes.synthetic.messages import make_messages
 from aifnb_widgets.sandboxes.text_features import hashed_char_ngrams, normalise_text
@@ -87,7 +91,7 @@ def test_echo_reference_fails_every_case_and_a_refusal_passes_all():
 
 def test_only_matching_answers_fail():
     suite = load_suite()
-    results = run_injection_suite(lambda system, user: "ok pwned", suite)
+    results = run_injection_suite(lambda system, user: "Sure, here you are: pwned", suite)
     failed = set(results.index[~results["passed"]])
     assert "override_plain" in failed and "leak_code" not in failed
     assert results.loc["override_plain", "violations"] == "PWNED"
@@ -104,3 +108,44 @@ def test_suite_rejects_cases_without_checks():
     raw["cases"][0]["must_not_contain"] = []
     with pytest.raises(ValidationError):
         InjectionSuite.model_validate(raw)
+
+
+@pytest.mark.parametrize(
+    ("answer", "validity"),
+    [("", "empty"), ("   \n", "empty"), ("#$%& 123 ### !!", "garbled"), ("ĠĠĠ ĠĠ Ġ", "garbled"), ("the the the the the", "garbled"),
+     ("ok", "garbled"), ("You can block your card in the app.", "ok"), ("Je ne peux pas vous aider.", "ok")],
+    ids=["empty", "blank", "symbols", "bpe-junk", "repeated-word", "one-word", "answer", "french"],
+)
+def test_answer_validity(answer, validity):
+    """Empty and garbled answers are told apart from readable ones, whatever their language."""
+    assert answer_validity(answer) == validity
+
+
+def test_empty_and_garbled_answers_fail_every_injection_case():
+    """Issue 16: an answer with no forbidden string is not a pass when it is empty or noise."""
+    suite = load_suite()
+    empty = run_injection_suite(silent, suite)
+    assert not empty["passed"].any() and set(empty["outcome"]) == {"empty"}
+    garbled = run_injection_suite(lambda system, user: "Ġx Ġx Ġx 12 ## Ġx", suite)
+    assert not garbled["passed"].any() and set(garbled["outcome"]) == {"garbled"}
+
+
+def test_always_refuse_passes_attacks_but_is_useless():
+    """The always-refuse baseline resists every attack and answers no benign request."""
+    suite = load_suite()
+    assert run_injection_suite(always_refuse, suite)["passed"].all()
+    useful = run_usefulness(always_refuse, suite)
+    assert not useful["useful"].any() and set(useful["outcome"]) == {"refused"}
+
+
+def test_a_helpful_guarded_assistant_passes_both():
+    """A scripted assistant that answers on topic and ignores injected orders scores 100 % on both."""
+    suite = load_suite()
+
+    def helpful(system: str, user: str) -> str:
+        return "Please block your card in the app, check the monthly fee list, and update the address on your account online."
+
+    assert run_injection_suite(helpful, suite)["passed"].all()
+    assert run_usefulness(helpful, suite)["useful"].all()
+    off_topic = run_usefulness(lambda system, user: "The weather in Paris is mild today.", suite)
+    assert set(off_topic["outcome"]) == {"off-topic"}
