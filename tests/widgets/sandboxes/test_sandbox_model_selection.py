@@ -1,11 +1,14 @@
 """Candidate ranking on hand-made tables, licence reading, and one real tiny checkpoint end to end."""
 
+import math
+
 import pandas as pd
 import pytest
 import torch
 
 from aifnb_widgets.models.tiny import build_tiny_causal_lm
-from aifnb_widgets.sandboxes.model_selection import evaluate_candidates, rank_candidates, read_licence
+from aifnb_widgets.sandboxes.hf_models import load_model, resolve_dtype
+from aifnb_widgets.sandboxes.model_selection import bits_per_byte, evaluate_candidates, rank_candidates, read_licence, text_nll_nats
 
 
 def _table():
@@ -53,3 +56,44 @@ def test_a_candidate_best_on_every_criterion_scores_one():
     table = _table().loc[["a", "b"]].assign(bits_per_byte=[1.0, 3.0], ms_per_token=[0.1, 0.3], weights_mb=[1.0, 2.0], parameters_m=[1.0, 2.0])
     ranked = rank_candidates(table, {"quality": 0.5, "latency": 0.2, "memory": 0.2, "size": 0.1}, ["apache-2.0", "mit"])
     assert ranked["score"].tolist() == pytest.approx([1.0, 0.0], abs=1e-12)  # weighted float sums differ by an ulp across numpy builds
+
+
+def test_bits_per_byte_scores_every_token_including_the_first(tmp_path):
+    """Issue 16: the first token's bytes were counted but never scored; now -log2 P(text) covers all of them."""
+    path = build_tiny_causal_lm(tmp_path / "m", n_layer=1, n_embd=32)
+    model, tokenizer = load_model(path, torch.device("cpu"))
+    text = "Hello world"
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    full = torch.tensor([[start, *ids]])
+    with torch.no_grad():
+        logp = model(input_ids=full).logits[0, :-1].log_softmax(-1)
+    by_hand = -sum(logp[i, tok].item() for i, tok in enumerate(ids))
+    assert text_nll_nats(model, tokenizer, text, torch.device("cpu")) == pytest.approx(by_hand, rel=1e-5)
+    assert bits_per_byte(model, tokenizer, [text], torch.device("cpu")) == pytest.approx(by_hand / math.log(2) / len(text))
+
+
+def test_encoder_decoder_is_scored_on_the_whole_text(tmp_path):
+    """A T5-style candidate scores every byte of the text too (from an empty input), not just its second half."""
+    from aifnb_widgets.sandboxes.demo_candidates import build_demo_candidates
+
+    paths = build_demo_candidates(tmp_path, ["invoice due soon"] * 8, steps=1, seed=0)
+    t5 = next(p for name, p in paths.items() if "t5" in name)
+    model, tokenizer = load_model(t5, torch.device("cpu"))
+    text = "Your invoice is due"
+    ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        out = model(input_ids=torch.tensor([[start]]), labels=ids)
+    assert text_nll_nats(model, tokenizer, text, torch.device("cpu")) == pytest.approx(out.loss.item() * ids.shape[1], rel=1e-5)
+
+
+@pytest.mark.parametrize(("dtype", "expected"), [("float32", torch.float32), ("bfloat16", torch.bfloat16)], ids=["fp32", "bf16"])
+def test_models_load_in_the_requested_dtype(tmp_path, dtype, expected):
+    """The dtype option reaches from_pretrained, so memory is measured as the model would be served."""
+    path = build_tiny_causal_lm(tmp_path / "m", n_layer=1, n_embd=32)
+    model, _ = load_model(path, torch.device("cpu"), dtype)
+    assert next(model.parameters()).dtype is expected
+    assert resolve_dtype("auto", torch.device("cpu")) is torch.float32
+    with pytest.raises(ValueError):
+        resolve_dtype("fp8", torch.device("cpu"))

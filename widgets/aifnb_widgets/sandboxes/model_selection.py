@@ -1,7 +1,14 @@
 """Compare pre-trained candidate models on a small task: size, licence, quality, latency and memory.
 
 Quality is measured in bits per byte of held-out domain text, which, unlike perplexity, does not depend on
-the tokenizer, so candidates with different vocabularies (or architectures) stay comparable.
+the tokenizer, so candidates with different vocabularies stay comparable. Every byte of the text is scored:
+a causal model predicts the first token from its beginning-of-text token, and an encoder-decoder decodes the
+whole text from an empty input, so both give the same quantity, -log2 P(text) / bytes.
+
+Limit, stated rather than hidden: an encoder-decoder such as T5 was pre-trained to fill in masked spans given a
+context, not to generate text from nothing, so its unconditional score is pessimistic; compare it with causal
+models as a lower bound on its quality, and prefer a task-specific comparison (e.g. a summarisation set) when
+choosing between the two families.
 """
 
 from __future__ import annotations
@@ -40,32 +47,40 @@ def read_licence(path: str | Path) -> str:
     return "unknown"
 
 
-@torch.no_grad()
-def bits_per_byte(model, tokenizer, texts: Sequence[str], device: torch.device) -> float:
-    """Total negative log-likelihood of the scored text, in bits, over its UTF-8 bytes.
+def _start_token(tokenizer) -> int:
+    """The token the first text token is conditioned on: BOS, else EOS (GPT-2's document separator; T5's empty source)."""
+    for token_id in (tokenizer.bos_token_id, tokenizer.eos_token_id):
+        if token_id is not None:
+            return int(token_id)
+    raise ValueError("the tokenizer has neither a BOS nor an EOS token: the first token of a text cannot be scored")
 
-    Causal models score each whole text; encoder-decoders read the first half of the words and score the second.
-    """
-    nll_nats, n_bytes = 0.0, 0
-    for text in texts:
-        if model.config.is_encoder_decoder:
-            words = text.split()
-            source, target = " ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])
-            enc = tokenizer(source, return_tensors="pt").to(device)
-            labels = tokenizer(target, return_tensors="pt")["input_ids"].to(device)
-            loss = model(**enc, labels=labels).loss
-            nll_nats += loss.item() * labels.shape[1]
-            n_bytes += len(target.encode("utf-8"))
-        else:
-            ids = tokenizer(text, return_tensors="pt")["input_ids"].to(device)
-            if ids.shape[1] < 2:
-                continue
-            loss = model(input_ids=ids, labels=ids).loss
-            nll_nats += loss.item() * (ids.shape[1] - 1)
-            n_bytes += len(text.encode("utf-8"))
-    if n_bytes == 0:
-        raise ValueError("no text long enough to score")
-    return nll_nats / math.log(2) / n_bytes
+
+@torch.no_grad()
+def text_nll_nats(model, tokenizer, text: str, device: torch.device) -> float:
+    """-ln P(text) summed over every token of ``text`` (no special tokens scored, none skipped)."""
+    ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"].to(device)
+    if ids.shape[1] == 0:
+        raise ValueError("empty text")
+    if model.config.is_encoder_decoder:
+        # An empty source (just the end-of-sequence token): the decoder models the whole text.
+        source = torch.tensor([[_start_token(tokenizer)]], device=device)
+        logits = model(input_ids=source, labels=ids).logits.float()
+        targets = ids
+    else:
+        start = torch.tensor([[_start_token(tokenizer)]], device=device)
+        full = torch.cat([start, ids], dim=1)
+        logits = model(input_ids=full).logits[:, :-1].float()
+        targets = ids
+    return float(torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"))
+
+
+def bits_per_byte(model, tokenizer, texts: Sequence[str], device: torch.device) -> float:
+    """-log2 P(texts) over their UTF-8 bytes, every byte scored, for causal and encoder-decoder models alike."""
+    texts = [t for t in texts if t]
+    if not texts:
+        raise ValueError("no text to score")
+    nll_nats = sum(text_nll_nats(model, tokenizer, text, device) for text in texts)
+    return nll_nats / math.log(2) / sum(len(t.encode("utf-8")) for t in texts)
 
 
 @torch.no_grad()
@@ -101,18 +116,20 @@ def evaluate_candidates(
     prompt: str,
     new_tokens: int = 16,
     latency_runs: int = 3,
+    dtype: str = "float32",
 ) -> pd.DataFrame:
-    """One row per candidate, loaded through ``from_pretrained`` exactly as a user would load it."""
+    """One row per candidate, loaded through ``from_pretrained`` in ``dtype`` exactly as a user would load it."""
     rows = []
     for name, path in tqdm(candidates.items(), desc="candidates", unit="model"):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        model, tokenizer = load_model(path, device)
+        model, tokenizer = load_model(path, device, dtype)
         weights = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
         rows.append(
             {
                 "candidate": name,
                 "architecture": model.config.model_type,
+                "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
                 "licence": read_licence(path),
                 "parameters_m": sum(p.numel() for p in model.parameters()) / 1e6,
                 "disk_mb": disk_mb(path),
