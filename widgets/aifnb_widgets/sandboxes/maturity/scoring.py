@@ -1,7 +1,9 @@
 """AI-maturity scoring per dimension and the Factory service to turn to next.
 
 Dimensions, scale and recommendations are data (``maturity_model.yaml``) so the Factory's service team can
-tune the advice without code changes.
+tune the advice without code changes. A next step may name notebooks by their catalogue path; they are checked
+against the notebook catalogue, so the assessment never recommends a course that does not exist, and the
+links, titles and minutes shown come from the catalogue entry.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from aifnb_hub.catalogue import Catalogue, load_catalogue
 from pydantic import Field, model_validator
 
 from aifnb_widgets.sandboxes.questionnaire import Option, Question, Questionnaire, QuestionKind
@@ -37,6 +40,19 @@ class NextStep(Strict):
     below: float | None = None
     service: str
     text: str
+    notebooks: tuple[str, ...] = ()  # catalogue paths, e.g. courses/05-eu-ai-act-for-practitioners.ipynb
+
+
+class NotebookLink(Strict):
+    """A recommended notebook as the catalogue describes it; ``path`` is relative to the notebooks folder."""
+
+    path: str
+    title: str
+    minutes: int
+
+    def href(self, from_folder: str = "sandboxes") -> str:
+        """Relative link from a notebook in ``from_folder``, which JupyterLab resolves in the user's copy."""
+        return f"../{self.path}" if from_folder else self.path
 
 
 class Dimension(Strict):
@@ -97,6 +113,7 @@ class DimensionScore(Strict):
     service: str
     service_label: str
     next_step: str
+    notebooks: tuple[NotebookLink, ...] = ()
 
 
 class MaturityResult(Strict):
@@ -113,9 +130,24 @@ def load_maturity_model(path: Path = MODEL_PATH) -> MaturityModel:
     return MaturityModel.model_validate(load_yaml(path))
 
 
-def score_maturity(answers: Mapping[str, Any] | str | None, model: MaturityModel | None = None) -> MaturityResult:
+def notebook_links(model: MaturityModel, catalogue: Catalogue) -> dict[str, NotebookLink]:
+    """Every notebook the model recommends, resolved in the catalogue; an unknown path is an error naming it."""
+    wanted = {nb for d in model.dimensions for step in d.next_steps for nb in step.notebooks}
+    known = set(catalogue.paths())
+    missing = sorted(wanted - known)
+    if missing:
+        raise ValueError(f"the maturity model recommends notebooks that are not in the catalogue: {missing}")
+    return {
+        path: NotebookLink(path=path, title=(e := catalogue.get(path)).title, minutes=e.duration_minutes) for path in sorted(wanted)
+    }
+
+
+def score_maturity(
+    answers: Mapping[str, Any] | str | None, model: MaturityModel | None = None, catalogue: Catalogue | None = None
+) -> MaturityResult:
     """Dimension score = mean answer as a percentage of the top of the scale; the overall score is their mean."""
     model = model or load_maturity_model()
+    links = notebook_links(model, catalogue or load_catalogue())
     complete = model.as_questionnaire().complete_answers(answers)
     points = {o.id: o.score for o in model.scale}
     dims = []
@@ -131,6 +163,7 @@ def score_maturity(answers: Mapping[str, Any] | str | None, model: MaturityModel
                 service=step.service,
                 service_label=model.services[step.service].label,
                 next_step=step.text,
+                notebooks=tuple(links[nb] for nb in step.notebooks),
             )
         )
     overall = sum(d.score for d in dims) / len(dims)

@@ -171,7 +171,12 @@ class MaturityApp:
         self.result = score_maturity(answers)
         rows = "".join(
             f"<tr><td>{html.escape(d.title)}</td><td>{d.score:.0f}</td><td>{html.escape(d.level)}</td>"
-            f"<td><b>{html.escape(d.service_label)}</b>: {html.escape(d.next_step)}</td></tr>"
+            f"<td><b>{html.escape(d.service_label)}</b>: {html.escape(d.next_step)}"
+            + "".join(
+                f"<br>→ <a href='{html.escape(nb.href())}' target='_blank'>{html.escape(nb.title)}</a> ({nb.minutes} min)"
+                for nb in d.notebooks
+            )
+            + "</td></tr>"
             for d in self.result.dimensions
         )
         self.summary.value = (
