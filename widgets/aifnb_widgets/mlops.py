@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ def job_run(folder: str | Path, parameters: Mapping[str, Any], name: str) -> Ite
         link = {"run_id": run_id, "url": _run_page(experiment_id, run_id)}
         (Path(folder) / RUN_LINK_FILE).write_text(json.dumps(link), encoding="utf-8")
         for key, value in _flat(parameters).items():
-            client.log_param(run_id, key, str(value)[:500])
+            client.log_param(run_id, metric_key(key), str(value)[:500])
     except (MlflowServiceError, mlflow.exceptions.MlflowException) as exc:
         print(f"aifnb: not logging this job to MLflow: {exc}", flush=True)
         yield None
@@ -245,6 +246,12 @@ def job_run_link(folder: str | Path) -> str | None:
         return None
 
 
+def metric_key(name: str) -> str:
+    """``name`` as MLflow accepts a metric or param name (letters, digits, ``_-. :/``): ``+`` becomes
+    ``plus`` (LGBTIQ+), any other character ``_``."""
+    return re.sub(r"[^A-Za-z0-9_\-. :/]", "_", name.replace("+", "plus"))
+
+
 def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in values.items():
@@ -256,8 +263,12 @@ def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _numbers(values: Mapping[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in _flat(values).items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {metric_key(k): float(v) for k, v in _flat(values).items() if _is_number(v)}
 
 
 def log_metrics_json(path: str | Path, *, run_name: str | None = None, experiment: str | None = None):
@@ -272,9 +283,9 @@ def log_metrics_json(path: str | Path, *, run_name: str | None = None, experimen
         mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name or path.stem) as run:
         mlflow.log_metrics(_numbers(values))
-        params = {k: v for k, v in _flat(values).items() if k not in _numbers(values)}
+        params = {metric_key(k): str(v)[:500] for k, v in _flat(values).items() if not _is_number(v)}
         if params:
-            mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            mlflow.log_params(params)
         mlflow.log_artifact(str(path))
     return run
 
@@ -300,7 +311,7 @@ def log_sweep(
         mlflow.log_param("tasks", len(parameter_sets))
         for index, (values, result) in enumerate(zip(parameter_sets, results, strict=True)):
             with mlflow.start_run(run_name=f"{name}[{index}]", nested=True, tags={"aifnb.task": str(index)}):
-                mlflow.log_params({k: str(v)[:500] for k, v in _flat(values).items()})
+                mlflow.log_params({metric_key(k): str(v)[:500] for k, v in _flat(values).items()})
                 if result is None:
                     mlflow.set_tag("aifnb.status", "failed")
                 else:
@@ -331,11 +342,34 @@ def log_bias_run(
     with mlflow.start_run(
         run_name=run_name or f"bias {model}", tags={"aifnb.kind": "bias", "aifnb.library_digest": library_digest}
     ) as run:
-        mlflow.log_params({"model": model, **{k: str(v)[:500] for k, v in _flat(spec).items()}})
+        mlflow.log_params({"model": model, **{metric_key(k): str(v)[:500] for k, v in _flat(spec).items()}})
         mlflow.log_metric("coverage", float(coverage))
         mlflow.log_metrics(
-            {f"{category}.{key}": float(value) for category, parts in scores.items() for key, value in parts.items()}
+            {metric_key(f"{category}.{key}"): float(value) for category, parts in scores.items() for key, value in parts.items()}
         )
         if records is not None:
             mlflow.log_artifact(str(records))
     return run
+
+
+def log_assessment(assessment, *, model: str, records: str | Path | None = None, experiment: str | None = None):
+    """:func:`log_bias_run` for one model (or baseline) of the bias engine's ``Assessment``: per
+    scoring spec and category its score (pass rate where coverage allows one) with the 95% interval,
+    mean coverage, the plan's digest, the records file. Categories without a score are left out."""
+    rows = assessment.summary[assessment.summary["model"] == model]
+    if rows.empty:
+        raise ValueError(
+            f"the assessment has no model {model!r} (it has {', '.join(dict.fromkeys(assessment.summary['model']))})"
+        )
+    scores = {}
+    for row in rows.itertuples():
+        parts = {"score": row.score, "low": row.ci_low, "high": row.ci_high}
+        finite = {k: float(v) for k, v in parts.items() if v == v}  # NaN != NaN: no score without enough coverage
+        if "score" in finite:
+            scores[f"{row.spec}.{row.category}"] = finite
+    plan = assessment.plan
+    spec = {"specs": ",".join(dict.fromkeys(rows["spec"])), "tests": len(plan.tests), "samples": plan.samples}
+    return log_bias_run(
+        model=model, spec=spec, scores=scores, coverage=float(rows["coverage"].mean()), library_digest=plan.digest,
+        records=records, experiment=experiment,
+    )  # fmt: skip

@@ -354,3 +354,30 @@ def test_sweep_tasks_log_child_runs_of_the_parent_started_at_submission(mlflow_h
     listed = alice.ok(alice.get("artifacts/list", run_id=first))
     assert [f["path"] for f in listed["files"]] == [mlops.EXECUTED_NOTEBOOK]
     assert mlops.job_run_link(tmp_path / "task-0") == f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}/runs/{first}"
+
+
+def test_bias_assessment_of_the_engine_is_logged_with_its_plan_digest(mlflow_hub, api, tokens, monkeypatch):
+    """log_assessment turns an Assessment of the bias engine into one run: scores with intervals, coverage, the plan's digest."""
+    from aifnb_widgets import mlops
+    from aifnb_widgets.bias.plan import build_plan
+    from aifnb_widgets.bias.results import assess
+    from aifnb_widgets.bias.scenario import default_scenario
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{mlflow_hub.url}{MLFLOW}")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens[ALICE])
+    plan = build_plan(default_scenario(languages=["en"], concerns=["ageism", "lgtbiqphobia"], n_templates=100))
+    assessment = assess(plan, [], ["aifnb-2"], n_boot=20)
+    row = assessment.summary[
+        (assessment.summary["model"] == "baseline: always No") & (assessment.summary["score"] == assessment.summary["score"])
+    ]
+    expected = row.iloc[0]
+    run = mlops.log_assessment(assessment, model="baseline: always No", experiment=f"{ALICE}/bias")
+    logged = api[ALICE].ok(api[ALICE].get("runs/get", run_id=run.info.run_id))["run"]
+    metrics = {m["key"]: m["value"] for m in logged["data"]["metrics"]}
+    key = mlops.metric_key(f"{expected.spec}.{expected.category}")
+    assert metrics[f"{key}.score"] == pytest.approx(expected.score) and metrics[f"{key}.low"] <= metrics[f"{key}.score"]
+    assert {t["key"]: t["value"] for t in logged["data"]["tags"]}["aifnb.library_digest"] == plan.digest
+    assert 0.0 <= metrics["coverage"] <= 1.0
+    assert any(".LGBTIQplus." in key for key in metrics), "a category name MLflow refuses (LGBTIQ+) is made acceptable"
+    with pytest.raises(ValueError, match="no model 'gpt-x'"):
+        mlops.log_assessment(assessment, model="gpt-x")
