@@ -51,7 +51,6 @@ def test_model_rejects_next_steps_naming_unknown_services():
 def test_every_recommended_notebook_exists_in_the_catalogue():
     """Issue 16: the assessment recommended "advanced courses" that did not exist; now every link is a catalogue entry."""
     from aifnb_hub.catalogue import load_catalogue
-
     from aifnb_widgets.sandboxes.maturity.scoring import notebook_links
 
     catalogue = load_catalogue()

@@ -8,7 +8,13 @@ import torch
 
 from aifnb_widgets.models.tiny import build_tiny_causal_lm
 from aifnb_widgets.sandboxes.hf_models import load_model, resolve_dtype
-from aifnb_widgets.sandboxes.model_selection import bits_per_byte, evaluate_candidates, rank_candidates, read_licence, text_nll_nats
+from aifnb_widgets.sandboxes.model_selection import (
+    bits_per_byte,
+    evaluate_candidates,
+    rank_candidates,
+    read_licence,
+    text_nll_nats,
+)
 
 
 def _table():

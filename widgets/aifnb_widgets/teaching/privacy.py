@@ -85,7 +85,7 @@ def suppress_small_groups(df: pd.DataFrame, quasi_identifiers: Sequence[str], k:
     k-anonymous. The caller must report how many rows were lost: suppression biases what remains."""
     if k < 1:
         raise ValueError("k must be at least 1")
-    sizes = df.groupby(list(quasi_identifiers), dropna=False)[list(quasi_identifiers)[0]].transform("size")
+    sizes = df.groupby(list(quasi_identifiers), dropna=False)[next(iter(quasi_identifiers))].transform("size")
     return df[sizes >= k]
 
 

@@ -12,10 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from aifnb_hub.catalogue import Catalogue, load_catalogue
 from pydantic import Field, model_validator
 
-from aifnb_widgets.sandboxes.questionnaire import Option, Question, Questionnaire, QuestionKind
+from aifnb_hub.catalogue import Catalogue, load_catalogue
+from aifnb_widgets.sandboxes.questionnaire import Option, Question, QuestionKind, Questionnaire
 from aifnb_widgets.sandboxes.validated_data import Strict, load_yaml
 
 MODEL_PATH = Path(__file__).with_name("maturity_model.yaml")
