@@ -72,6 +72,13 @@ def test_other_user_gets_403_on_private_experiment_rest_ui_and_artifacts(mlflow_
     assert bob.client.get(f"/api/2.0/mlflow-artifacts/artifacts/{private['artifacts']}/notes.txt").status_code == 403
     found = bob.ok(bob.post("experiments/search", {"max_results": 100}))
     assert "alice-private" not in [e["name"] for e in found.get("experiments", [])]
+    assert bob.ok(bob.post("runs/search", {"experiment_ids": [private["experiment"]]})).get("runs", []) == []
+    history = bob.client.get(
+        "/ajax-api/2.0/mlflow/metrics/get-history-bulk", params={"run_id": private["run"], "metric_key": "loss"}
+    )
+    assert history.status_code == 403
+    query = "{ mlflowGetExperiment(input: {experimentId: \"EXP\"}) { experiment { name } } }".replace("EXP", private["experiment"])
+    assert bob.ok(bob.client.post("/graphql", json={"query": query}))["data"]["mlflowGetExperiment"] is None
     with browser(mlflow_hub, BOB) as ui:
         experiment = ui.get(f"{MLFLOW}/ajax-api/2.0/mlflow/experiments/get", params={"experiment_id": private["experiment"]})
         artifact = ui.get(f"{MLFLOW}/get-artifact", params={"path": "notes.txt", "run_uuid": private["run"]})

@@ -1,0 +1,77 @@
+"""Chromium through Playwright: the MLflow UI behind the hub's login, private experiments per user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.hub.mlflow.conftest import ALICE, BOB, MLFLOW, Tracking, user_token
+from tests.support.hub import PASSWORD
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "mlflow"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def login(chromium, hub, user: str):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/**")
+    return page
+
+
+def test_ui_shows_own_experiment_hides_it_from_others_and_sends_anonymous_to_login(mlflow_hub, chromium):
+    """Alice's browser renders her experiment in the MLflow UI; Bob's finds none of its runs, 403 on it, no trace of its name;
+    no login: the hub's login page."""
+    with Tracking(mlflow_hub, user_token(mlflow_hub, ALICE)) as alice:
+        experiment = alice.create_experiment("alice-in-the-browser")
+        alice.create_run(experiment)
+
+    page = login(chromium, mlflow_hub, ALICE)
+    page.goto(f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}")
+    page.get_by_text("alice-in-the-browser").first.wait_for(timeout=60_000)
+    assert page.get_by_text(ALICE).count() >= 1, "the UI names the hub user"
+    page.screenshot(path=str(ARTIFACTS / "alice-experiment.png"))
+    page.context.close()
+
+    page = login(chromium, mlflow_hub, BOB)
+    with page.expect_response(lambda r: "mlflow/runs/search" in r.url, timeout=60_000) as answer:
+        page.goto(f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}")
+    assert answer.value.status == 200 and answer.value.json().get("runs", []) == [], "the UI's search gets none of her runs"
+    page.wait_for_timeout(2000)
+    assert "alice-in-the-browser" not in page.content()
+    direct = page.request.get(f"{mlflow_hub.url}{MLFLOW}/ajax-api/2.0/mlflow/experiments/get?experiment_id={experiment}")
+    assert direct.status == 403
+    page.screenshot(path=str(ARTIFACTS / "bob-forbidden.png"))
+    page.context.close()
+
+    context = chromium.new_context()
+    anonymous = context.new_page()
+    anonymous.goto(f"{mlflow_hub.url}{MLFLOW}/")
+    anonymous.wait_for_url("**/hub/login**")
+    assert anonymous.locator("#username_input").count() == 1
+    context.close()
