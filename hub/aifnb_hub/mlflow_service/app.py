@@ -119,4 +119,29 @@ def create_app(app: Flask | None = None):
         return None
 
     app.before_request(glue_routes)
-    return create_auth_app(app)
+    served = create_auth_app(app)
+    return without_assistant(served, prefix)
+
+
+#: MLflow's assistant runs coding-agent tools (a Bash tool among them) on the server for requests it
+#: takes for local ones; behind the hub's proxy every request comes from 127.0.0.1. Not served.
+ASSISTANT_PATH = "/ajax-api/3.0/mlflow/assistant"
+
+
+def without_assistant(served, prefix: str):
+    """``served`` (MLflow's ASGI app) behind a guard that answers 404 to the assistant's paths."""
+    blocked = prefix + ASSISTANT_PATH
+
+    async def guarded(scope, receive, send):
+        if scope["type"] in ("http", "websocket") and scope.get("path", "").startswith(blocked):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await send(
+                {"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain; charset=utf-8")]}
+            )
+            await send({"type": "http.response.body", "body": b"MLflow's assistant is not served on this platform.\n"})
+            return
+        await served(scope, receive, send)
+
+    return guarded

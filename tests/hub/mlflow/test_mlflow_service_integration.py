@@ -77,7 +77,7 @@ def test_other_user_gets_403_on_private_experiment_rest_ui_and_artifacts(mlflow_
         "/ajax-api/2.0/mlflow/metrics/get-history-bulk", params={"run_id": private["run"], "metric_key": "loss"}
     )
     assert history.status_code == 403
-    query = "{ mlflowGetExperiment(input: {experimentId: \"EXP\"}) { experiment { name } } }".replace("EXP", private["experiment"])
+    query = '{ mlflowGetExperiment(input: {experimentId: "EXP"}) { experiment { name } } }'.replace("EXP", private["experiment"])
     assert bob.ok(bob.client.post("/graphql", json={"query": query}))["data"]["mlflowGetExperiment"] is None
     with browser(mlflow_hub, BOB) as ui:
         experiment = ui.get(f"{MLFLOW}/ajax-api/2.0/mlflow/experiments/get", params={"experiment_id": private["experiment"]})
@@ -113,6 +113,13 @@ def test_browser_login_opens_the_ui_and_reads_own_experiment(mlflow_hub, private
         response = ui.get(f"{MLFLOW}/ajax-api/2.0/mlflow/experiments/get", params={"experiment_id": private["experiment"]})
     assert page.status_code == 200 and "<html" in page.text.lower()
     assert response.status_code == 200 and response.json()["experiment"]["name"] == "alice-private"
+
+
+def test_mlflow_assistant_is_not_served(mlflow_hub, api):
+    """MLflow's assistant (server-side coding-agent tools) is gone: every request through the proxy looks local to it."""
+    for path in ("config", "providers"):
+        response = api[ALICE].client.get(f"/ajax-api/3.0/mlflow/assistant/{path}")
+        assert response.status_code == 404, response.text[:200]
 
 
 def test_admin_reads_every_experiment(mlflow_hub, api, private):
