@@ -54,7 +54,7 @@ def test_ui_shows_own_experiment_hides_it_from_others_and_sends_anonymous_to_log
     page = login(chromium, mlflow_hub, ALICE)
     page.goto(f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}")
     page.get_by_text("alice-in-the-browser").first.wait_for(timeout=60_000)
-    assert page.get_by_text(ALICE).count() >= 1, "the UI names the hub user"
+    page.get_by_text(ALICE, exact=True).first.wait_for(timeout=30_000)  # the UI names the hub user (loaded after the page)
     page.screenshot(path=str(ARTIFACTS / "alice-experiment.png"))
     page.context.close()
 
