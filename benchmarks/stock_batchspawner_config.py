@@ -7,7 +7,7 @@ dropped from batchspawner's template (Slurm refuses it for non-root submitters).
 import batchspawner
 
 c = get_config()  # noqa: F821
-load_subconfig(str(__import__("pathlib").Path(__file__).resolve().parents[1] / "hub" / "jupyterhub_config.py"))  # noqa: F821
+load_subconfig(str(__import__("pathlib").Path(__file__).resolve().parents[1] / "hub" / "aifnb_hub" / "jupyterhub_config.py"))  # noqa: F821
 c.JupyterHub.spawner_class = "batchspawner.SlurmSpawner"
 c.SlurmSpawner.exec_prefix = "runuser -u {username} --"
 c.SlurmSpawner.batch_script = batchspawner.SlurmSpawner.batch_script.default_value.replace("#SBATCH --get-user-env=L\n", "")

@@ -14,7 +14,7 @@ from aifnb_spawners.validate import USERNAME, anchored
 from traitlets.config import Config
 
 from .auth import auth_state_key
-from .catalogue import Catalogue
+from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue
 from .settings import ROLE_GROUPS, Settings, SettingsError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -165,5 +165,14 @@ def apply_culler(c: Config, s: Settings) -> None:
 
 
 def content_source(s: Settings) -> Path:
-    """Where the published courses and sandboxes come from: settings, else the platform's notebooks/."""
-    return s.content.source or Path(__file__).resolve().parents[2] / "notebooks"
+    """Where the published courses and sandboxes come from: settings, else the platform's notebooks/.
+
+    A checkout has notebooks/ beside the packages; an installed wheel does not carry it, so there
+    content.source must name it (the hub stops here otherwise, naming the key).
+    """
+    source = s.content.source or DEFAULT_CATALOGUE_PATH.parent
+    if not (source / "catalogue.yaml").is_file():
+        raise SettingsError(
+            f"content.source: {source} holds no catalogue.yaml; set content.source to the platform's notebooks/ folder"
+        )
+    return source

@@ -18,7 +18,7 @@ from aifnb_spawners.profiles import Profile, ProfileList
 from aifnb_spawners.validate import GROUPNAME, USERNAME, checked_str
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_SETTINGS = Path(__file__).resolve().parents[1] / "settings.yaml"
+DEFAULT_SETTINGS = Path(__file__).with_name("settings.yaml")
 
 Username = checked_str(USERNAME, "user names are 1-32 of a-z, 0-9, '_', '-', not starting with a digit or '-'")
 GroupName = checked_str(GROUPNAME, "group names are 1-32 of a-z, 0-9, '_', '-', starting with a letter")

@@ -23,7 +23,7 @@ def test_shipped_settings_load():
 
 
 def test_demo_site_file_sets_demo_login():
-    """hub/demo.yaml (the demo script's site file) chooses demo login on the default loopback URL."""
+    """demo.yaml (the demo script's site file) chooses demo login on the default loopback URL."""
     settings = load_settings(DEFAULT_SETTINGS.with_name("demo.yaml"))
     assert settings.auth.mode == "demo" and settings.hub.bind_url == "http://127.0.0.1:8000"
 

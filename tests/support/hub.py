@@ -22,7 +22,7 @@ import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "hub" / "jupyterhub_config.py"
+CONFIG = ROOT / "hub" / "aifnb_hub" / "jupyterhub_config.py"
 PASSWORD = "test-password-1"
 #: Seconds a hub and every process it started have to be gone after SIGTERM.
 STOP_TIMEOUT = 10.0
@@ -112,6 +112,8 @@ class Hub:
         self.workdir = workdir
         #: Unix account the hub runs as (None: this process's, root in the tests).
         self.run_as = run_as
+        #: The hub's command line, when not this environment's ``jupyterhub -f config`` (an installed wheel's).
+        self.command: list[str] | None = None
         self.config = config
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -157,7 +159,7 @@ class Hub:
         Hub.started.add(self)
         # The working directory is the test's (root's): a hub that wrote there as another user would fail.
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(self.config)],
+            self.command or [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(self.config)],
             cwd=self.workdir,
             env=env,
             stdout=self._log,
