@@ -96,6 +96,31 @@ class UidPool:
     def give_back(self, uid: int) -> None:
         self._taken.discard(uid)
 
+    def reap(self) -> int:
+        """Kill what a killed service left running under the pool's account-less uids (its Voilà
+        servers and kernels); called when the service starts, before any uid is handed out."""
+        killed = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                line = next(x for x in status.read_text().splitlines() if x.startswith("Uid:"))
+            except (OSError, StopIteration):
+                continue
+            uid = int(line.split()[1])
+            if not self.first <= uid <= self.last or _has_account(uid):
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(status.parent.name), signal.SIGKILL)
+                killed += 1
+        return killed
+
+
+def _has_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -252,6 +277,8 @@ class Runners:
         self.options = options
         self.prefix = prefix
         self.uids = UidPool(*options.kernel_uids)
+        if os.geteuid() == 0 and (left := self.uids.reap()):
+            log.warning("killed %d process(es) a previous dashboards service left running", left)
         self._runners: dict[tuple[str, str], VoilaRunner] = {}
         self._starting: dict[tuple[str, str], asyncio.Task] = {}
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
+import pytest
+
+from aifnb_hub.dashboards.runners import Runners, uid_pids
 from aifnb_hub.dashboards.viewers import Caps, Viewers
+from aifnb_hub.settings import DashboardsSection
 
 ANN = {"name": "ann", "groups": ["learners"]}
 BOB = {"name": "bob", "groups": ["learners"]}
@@ -89,3 +97,21 @@ def test_a_page_whose_browser_never_connects_frees_its_slot():
     assert v.left() == [] and v.start_render("a", "v1", BOB) == "dashboard"
     clock.now = 31
     assert v.left() == [("a", "v1", "k2")]
+
+
+def test_a_restarted_service_kills_what_a_killed_one_left_under_pool_uids(tmp_path):
+    """Processes under the pool's account-less uids (a SIGKILLed service's Voilà and kernels) die when Runners start."""
+    if os.geteuid() != 0:
+        pytest.fail("needs root: it starts a process under a pool uid")
+    orphan = subprocess.Popen(["setpriv", "--reuid=64990", "--regid=64990", "--clear-groups", "sleep", "300"])
+    try:
+        deadline = time.monotonic() + 5
+        while not uid_pids(64990) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert uid_pids(64990), "the stand-in orphan did not start"
+        Runners(DashboardsSection(kernel_uids=(64980, 64999)), "/services/dashboards/")
+        orphan.wait(timeout=5)
+        assert uid_pids(64990) == []
+    finally:
+        orphan.kill()
+        orphan.wait()
