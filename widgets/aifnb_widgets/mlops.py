@@ -29,8 +29,6 @@ import httpx
 SERVICE = "the hub's MLflow service"
 #: The file in a batch run's folder holding the job's MLflow variables (0600, the user's).
 CREDENTIAL_FILE = "mlflow.env"
-#: What a batch job's token may do: use the MLflow service, nothing else.
-JOB_TOKEN_SCOPES = ["access:services!service=mlflow"]
 #: The sweep's parent run, when the job is one task of a Scale & Run sweep (see :func:`start_sweep`).
 PARENT_RUN_VARIABLE = "AIFNB_MLFLOW_PARENT_RUN_ID"
 #: The batch job's own run, for the notebook's kernel (see :func:`job_run`).
@@ -114,28 +112,23 @@ def share_experiment(experiment: str, group: str, permission: str = "READ", *, r
 
 
 def job_credential(walltime_seconds: int, margin_seconds: int = 3600, parent_run_id: str | None = None) -> dict[str, str] | None:
-    """In a session with MLflow: the variables a batch job needs to log, with a new hub token that
-    may only use the MLflow service and expires ``margin_seconds`` after the job's walltime.
-    None outside such a session (nothing to hand on). Batch jobs start from a clean environment
+    """In a session with MLflow: the variables a batch job needs to log, with a token from the MLflow
+    service that is valid there alone and expires ``margin_seconds`` after the job's walltime. None
+    outside such a session (nothing to hand on). Batch jobs start from a clean environment
     (``--export=NONE``) and may outlive the session, whose own token dies with it."""
     uri = os.environ.get("MLFLOW_TRACKING_URI", "")
-    api, token, user = (os.environ.get(k, "") for k in ("JUPYTERHUB_API_URL", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_USER"))
-    if not (uri.startswith(("http://", "https://")) and api and token and user):
+    if not uri.startswith(("http://", "https://")) or not _headers():
         return None
-    body = {
-        "scopes": JOB_TOKEN_SCOPES,
-        "expires_in": int(walltime_seconds) + margin_seconds,
-        "note": "MLflow logging of a batch job",
-    }
+    body = {"expires_in": int(walltime_seconds) + margin_seconds}
     try:
-        response = httpx.post(
-            f"{api}/users/{user}/tokens", json=body, headers={"Authorization": f"token {token}"}, timeout=TIMEOUT
-        )
+        response = httpx.post(f"{uri.rstrip('/')}/aifnb/api/job-token", json=body, headers=_headers(), timeout=TIMEOUT)
     except httpx.HTTPError as exc:
-        raise MlflowServiceError(f"the hub did not issue a token for the batch job's MLflow logging: {exc}") from None
-    if response.status_code != 201:
         raise MlflowServiceError(
-            f"the hub did not issue a token for the batch job's MLflow logging (HTTP {response.status_code}): {_first_line(response.text)}"
+            f"{SERVICE} at {uri} did not issue a token for the batch job ({type(exc).__name__}: {exc})"
+        ) from None
+    if response.status_code != 200:
+        raise MlflowServiceError(
+            f"{SERVICE} at {uri} did not issue a token for the batch job (HTTP {response.status_code}): {_first_line(response.text)}"
         )
     variables = {k: os.environ[k] for k in JOB_VARIABLES if os.environ.get(k)}
     if parent_run_id:

@@ -5,6 +5,7 @@ starts it with ``mlflow server --app-name aifnb-hub``. The glue routes are serve
 ``before_request`` hook registered ahead of the auth app's, under the service prefix:
 
 * ``oauth_callback``: the end of a browser's hub login;
+* ``aifnb/api/job-token`` (POST): a token for a batch job, valid on this service alone;
 * ``aifnb/api/share`` (POST): share an experiment or registered model with one of the caller's
   hub groups (READ or EDIT), or take the share back (NO_PERMISSIONS). MLflow's own role API is
   for MLflow admins; this route lets an experiment's owner (MANAGE) share with their own groups.
@@ -75,6 +76,21 @@ def share() -> Response:
     return _json(200, {"resource": resource, "id": resource_id, "group": group, "permission": permission})
 
 
+def job_token() -> Response:
+    """POST {expires_in}: a token for a batch job, valid on this service alone, as the caller, until
+    it expires (at most MAX_JOB_TOKEN_SECONDS). Only a hub token or browser login may ask: a job's
+    token cannot renew itself."""
+    who = identity().authenticate(allow_job_tokens=False)
+    if isinstance(who, Response):
+        return who
+    body = request.get_json(silent=True)
+    expires_in = body.get("expires_in") if isinstance(body, dict) else None
+    if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0:
+        return _json(400, {"error": "expires_in: the token's lifetime in seconds (a positive integer)"})
+    token, expires_at = identity().issue_job_token(who.username, expires_in)
+    return _json(200, {"token": token, "expires_at": expires_at})
+
+
 def shares() -> Response:
     """GET ?resource=&id=: the groups a resource the caller can read is shared with."""
     from mlflow.exceptions import MlflowException
@@ -111,6 +127,7 @@ def create_app(app: Flask | None = None):
         ("GET", f"{prefix}/oauth_callback"): lambda: identity().oauth_callback(),
         ("POST", f"{prefix}/aifnb/api/share"): share,
         ("GET", f"{prefix}/aifnb/api/shares"): shares,
+        ("POST", f"{prefix}/aifnb/api/job-token"): job_token,
     }
 
     def glue_routes():

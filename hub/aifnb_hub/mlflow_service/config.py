@@ -19,8 +19,8 @@ from ..settings import Settings, SettingsError
 from . import ACCESS_SCOPE, OPTIONS_ENV, SERVICE_NAME
 
 SERVICE_SCOPES = ["read:users:name", "read:users:groups"]
-#: Added to a session's token: use this service, and issue batch jobs a token that may only use it.
-SESSION_SCOPES = [ACCESS_SCOPE, "tokens!user"]
+#: Added to a session's token: use this service (its batch jobs get a token from the service itself).
+SESSION_SCOPES = [ACCESS_SCOPE]
 #: Seconds the hub waits at start for the service to answer.
 START_TIMEOUT = 120
 
@@ -91,7 +91,6 @@ def apply_mlflow(c: Config, s: Settings) -> None:
         roles[roles.index(user_role)] = {**user_role, "scopes": sorted({*user_role.get("scopes", ["self"]), ACCESS_SCOPE})}
     roles.append({"name": "mlflow-service", "scopes": SERVICE_SCOPES, "services": [SERVICE_NAME]})
     c.JupyterHub.load_roles = roles
-    # tokens!user: a session issues its batch jobs a token limited to this service (aifnb_widgets.mlops.job_credential).
     existing = c.Spawner.get("server_token_scopes", [])
     c.Spawner.server_token_scopes = [*existing, *(s for s in SESSION_SCOPES if s not in existing)]
     environment = c.Spawner.get("environment", {})

@@ -41,6 +41,10 @@ SYNC_SECONDS = 60
 #: Seconds a login may take between the redirect to the hub and the callback.
 STATE_MAX_AGE = 600
 WORKSPACE = "default"
+#: Batch jobs' tokens (issued by this service to a session, see app.job_token) start with this.
+JOB_TOKEN_PREFIX = "aifnb-job."
+#: The longest a batch job's token lives (seconds): the longest walltime plus a margin.
+MAX_JOB_TOKEN_SECONDS = 8 * 86400
 
 
 def unauthenticated_message(prefix: str) -> str:
@@ -60,6 +64,7 @@ class HubIdentity:
         self.secure_cookies = urlsplit(options["public_url"]).scheme == "https"
         self.oauth = HubOAuth(cache_max_age=60)
         self.signer = URLSafeTimedSerializer(os.environ["MLFLOW_FLASK_SERVER_SECRET_KEY"], salt="aifnb-mlflow-oauth")
+        self.job_signer = URLSafeTimedSerializer(os.environ["MLFLOW_FLASK_SERVER_SECRET_KEY"], salt="aifnb-mlflow-job")
         self._synced: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
@@ -72,10 +77,14 @@ class HubIdentity:
             return value.strip()
         return request.cookies.get(TOKEN_COOKIE) or None
 
-    def authenticate(self) -> Authorization | Response:
+    def authenticate(self, *, allow_job_tokens: bool = True) -> Authorization | Response:
         token = self.token_of_request()
         if token is None:
             return self.login_response()
+        if token.startswith(JOB_TOKEN_PREFIX):
+            if not allow_job_tokens:
+                return _text(403, "A batch job's MLflow token cannot be used for this; use a hub token.")
+            return self.authenticate_job_token(token)
         try:
             model = self.oauth.user_for_token(token, use_cache=True, sync=True)
         except HTTPError as exc:  # HubAuth's error for a hub that is down or answered an error
@@ -87,13 +96,36 @@ class HubIdentity:
             return _text(401, "This hub token is not valid (expired or revoked). " + unauthenticated_message(self.prefix))
         if not check_scopes(self.oauth.access_scopes, set(model.get("scopes", []))):
             return _text(403, f"This hub token may not use the MLflow service: it lacks {min(self.oauth.access_scopes)}.")
-        name = model["name"]
+        return self.as_user(model["name"])
+
+    def as_user(self, name: str) -> Authorization | Response:
         try:
             self.sync_user(name)
+        except requests.HTTPError as exc:
+            if exc.response is not None and exc.response.status_code == 404:
+                return _text(401, f"There is no hub user {name} any more. " + unauthenticated_message(self.prefix))
+            log.error("reading the hub groups of %s failed: %s", name, exc)
+            return _text(503, "The hub could not confirm your groups right now; try again in a minute.")
         except requests.RequestException as exc:
             log.error("reading the hub groups of %s failed: %s", name, exc)
             return _text(503, "The hub could not confirm your groups right now; try again in a minute.")
         return Authorization("basic", {"username": name, "password": ""})
+
+    # -- batch jobs ------------------------------------------------------------------------
+
+    def issue_job_token(self, name: str, expires_in: int) -> tuple[str, float]:
+        """A token this service alone accepts, as ``name``, until ``expires_in`` seconds from now."""
+        expires_at = time.time() + min(max(expires_in, 60), MAX_JOB_TOKEN_SECONDS)
+        return JOB_TOKEN_PREFIX + self.job_signer.dumps({"user": name, "exp": expires_at}), expires_at
+
+    def authenticate_job_token(self, token: str) -> Authorization | Response:
+        try:
+            claims = self.job_signer.loads(token.removeprefix(JOB_TOKEN_PREFIX), max_age=MAX_JOB_TOKEN_SECONDS)
+        except BadSignature:
+            return _text(401, "This batch job's MLflow token is not valid. " + unauthenticated_message(self.prefix))
+        if not isinstance(claims, dict) or time.time() > float(claims.get("exp", 0)):
+            return _text(401, "This batch job's MLflow token has expired; submit the job again from a session.")
+        return self.as_user(str(claims["user"]))
 
     def login_response(self) -> Response:
         """A browser page: off to the hub's login (via OAuth); anything else: 401 saying how to log in."""

@@ -15,6 +15,7 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from tests.conftest import session_jobs
 from tests.support.hub import Hub
 
 MLFLOW = "/services/mlflow"
@@ -172,3 +173,11 @@ async def _run_in_kernel(hub: Hub, user: str, token: str, code: str, limit: floa
             raise AssertionError(f"code did not finish in {limit}s: {result}")
         finally:
             await http.delete(f"{base}/{kernel}")
+
+
+def wait_no_session_job(user: str, timeout: float = 20) -> list[str]:
+    """The user's session jobs once Slurm has let the stopped one go (at most ``timeout`` s on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while (jobs := session_jobs(user)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return jobs

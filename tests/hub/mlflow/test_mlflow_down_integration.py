@@ -7,8 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import session_jobs
-from tests.hub.mlflow.conftest import ALICE, MLFLOW, run_in_kernel, start_mlflow_hub
+from tests.hub.mlflow.conftest import ALICE, MLFLOW, run_in_kernel, start_mlflow_hub, wait_no_session_job
 from tests.support.hub import free_port
 
 pytestmark = pytest.mark.integration
@@ -59,7 +58,7 @@ def test_service_down_answers_503_naming_it_and_sessions_still_start(down_hub):
             result = run_in_kernel(down_hub, ALICE, token, code)
         finally:
             session.stop()
-    assert session_jobs(ALICE) == []
+    assert wait_no_session_job(ALICE) == []
     assert result["error"] is None, result
     check = next(line for line in result["stdout"].splitlines() if line.startswith("CHECK"))
     assert "the hub's MLflow service" in check and "HTTP 503" in check and "is down" in check, check

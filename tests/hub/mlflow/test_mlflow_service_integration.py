@@ -12,8 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import session_jobs
-from tests.hub.mlflow.conftest import ADMIN, ALICE, BOB, CAROL, MLFLOW, Tracking, browser, run_in_kernel, user_token
+from tests.hub.mlflow.conftest import (
+    ADMIN,
+    ALICE,
+    BOB,
+    CAROL,
+    MLFLOW,
+    Tracking,
+    browser,
+    run_in_kernel,
+    user_token,
+    wait_no_session_job,
+)
 
 pytestmark = pytest.mark.integration
 #: How MLflow's client reports the service's 403.
@@ -115,6 +125,21 @@ def test_browser_login_opens_the_ui_and_reads_own_experiment(mlflow_hub, private
     assert response.status_code == 200 and response.json()["experiment"]["name"] == "alice-private"
 
 
+def test_job_tokens_work_here_alone_and_cannot_renew_themselves(mlflow_hub, api):
+    """A batch job's token (issued by the service to a hub token) logs as its user, is refused by the hub, cannot ask for
+    another, and a tampered one is refused."""
+    issued = api[ALICE].client.post("/aifnb/api/job-token", json={"expires_in": 600})
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["token"]
+    with Tracking(mlflow_hub, token) as job:
+        assert job.ok(job.post("experiments/search", {"max_results": 5})) is not None
+        assert job.client.post("/aifnb/api/job-token", json={"expires_in": 600}).status_code == 403
+    with Tracking(mlflow_hub, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) as forged:
+        assert forged.post("experiments/search", {"max_results": 5}).status_code == 401
+    assert httpx.get(f"{mlflow_hub.url}/hub/api/user", headers={"Authorization": f"token {token}"}).status_code == 403
+    assert api[ALICE].client.post("/aifnb/api/job-token", json={"expires_in": "forever"}).status_code == 400
+
+
 def test_mlflow_assistant_is_not_served(mlflow_hub, api):
     """MLflow's assistant (server-side coding-agent tools) is gone: every request through the proxy looks local to it."""
     for path in ("config", "providers"):
@@ -188,7 +213,8 @@ def test_learner_logs_runs_from_a_real_slurm_session_and_its_batch_job(mlflow_hu
     """In a Slurm session plain `mlflow.log_metric` lands in the learner's own experiment; a batch job it submits
     (clean environment) logs too, with a token limited to MLflow; no password or database URI on any command line."""
     with mlflow_hub.login(ALICE) as session:
-        assert session.start({"profile": "cpu-course"}).status_code in (201, 202)
+        started = session.start({"profile": "cpu-course"})
+        assert started.status_code in (201, 202), f"{started.status_code} {started.text[:300]}"
         try:
             session.wait_ready(timeout=120)
             token = session.api.headers["Authorization"].split()[1]
@@ -207,7 +233,7 @@ def test_learner_logs_runs_from_a_real_slurm_session_and_its_batch_job(mlflow_hu
             assert batch["error"] is None, batch
         finally:
             session.stop()
-    assert session_jobs(ALICE) == []
+    assert wait_no_session_job(ALICE) == []
     assert f"URI {mlflow_hub.url}{MLFLOW}" in result["stdout"]
     run_id, experiment_id = re.search(r"RUN (\w+) (\w+)", result["stdout"]).groups()
     alice = api[ALICE]
