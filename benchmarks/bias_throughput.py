@@ -98,16 +98,22 @@ def main(argv: list[str] | None = None) -> int:
         "same_answers": sum(answers["batched"][k] == a for k, a in answers["sequential"].items()) / n_prompts,
     }
     verdict = "meets" if overhead_s <= TARGET_OVERHEAD_S else "misses"
-    print(f"engine overhead: {overhead_s:.3f} s per 3,000 prompts (constant backend, {overhead_prompts} prompts, "
-          f"records written; {verdict} the {TARGET_OVERHEAD_S:g} s target)")
-    print(f"model: GPT-2 {'(quick, small)' if args.quick else 'small shape'}, {backend_params / 1e6:.1f}M parameters, "
-          f"random weights, on {backend.device} ({figures['torch_threads']} torch threads)")
+    print(
+        f"engine overhead: {overhead_s:.3f} s per 3,000 prompts (constant backend, {overhead_prompts} prompts, "
+        f"records written; {verdict} the {TARGET_OVERHEAD_S:g} s target)"
+    )
+    print(
+        f"model: GPT-2 {'(quick, small)' if args.quick else 'small shape'}, {backend_params / 1e6:.1f}M parameters, "
+        f"random weights, on {backend.device} ({figures['torch_threads']} torch threads)"
+    )
     print(f"{n_prompts} prompts, {max_new_tokens} new tokens each, greedy")
     print(f"one prompt per call (LangBiTe): {figures['one_per_call_prompts_per_s']:8.2f} prompts/s")
     print(f"batched, {batch_size} per batch (aifnb): {figures['batched_prompts_per_s']:8.2f} prompts/s")
     verdict = "meets" if figures["speedup"] >= TARGET_RATIO else "is below"
-    print(f"speed-up: {figures['speedup']:.1f}x ({verdict} the {TARGET_RATIO:g}x target); "
-          f"identical answers: {figures['same_answers']:.0%}")
+    print(
+        f"speed-up: {figures['speedup']:.1f}x ({verdict} the {TARGET_RATIO:g}x target); "
+        f"identical answers: {figures['same_answers']:.0%}"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     return 0

@@ -88,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
                 (workdir / name).mkdir(mode=0o755)
                 # One learner opens cap + 2 pages: the per-dashboard cap is measured, not the per-user one.
                 dashboards = {
-                    "enabled": True, "preheat": preheat, "defaults": [BIAS], "connect_timeout": CONNECT_TIMEOUT,
-                    "max_kernels": args.cap, "max_kernels_per_user": args.cap + 2,
+                    "enabled": True,
+                    "preheat": preheat,
+                    "defaults": [BIAS],
+                    "connect_timeout": CONNECT_TIMEOUT,
+                    "max_kernels": args.cap,
+                    "max_kernels_per_user": args.cap + 2,
                 }
                 hub = Hub(workdir / name, USERS, extra={"dashboards": dashboards}).start()
                 try:
@@ -109,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"preheated vs cold: {figures['cold_s'] / figures['preheated_s']:.1f}x faster first view")
-    print(f"concurrent viewers served before the cap: {figures['served']} of {args.cap + 2} (cap {args.cap}), {figures['refused']} got 503")
+    print(
+        f"concurrent viewers served before the cap: {figures['served']} of {args.cap + 2} (cap {args.cap}), {figures['refused']} got 503"
+    )
     print(f"served / cap: {figures['served'] / args.cap:.2f}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

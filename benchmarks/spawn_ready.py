@@ -81,7 +81,7 @@ def run_interleaved(users: dict[str, str], rounds: int) -> dict[str, list[float]
             spawn_once(hub, users["learners"])  # warm-up: first import of the server's packages
         labels = list(VARIANTS)
         for round_ in range(rounds):
-            for label in labels[round_ % len(labels):] + labels[: round_ % len(labels)]:
+            for label in labels[round_ % len(labels) :] + labels[: round_ % len(labels)]:
                 results[label].append(spawn_once(hubs[label], users["learners"]))
             done = ", ".join(f"{k.split()[0]} {v[-1]:.2f} s" for k, v in results.items())
             print(f"round {round_ + 1}/{rounds}: {done}", flush=True)
@@ -168,9 +168,11 @@ def main() -> None:
     print(f"ours - local: {ours - baseline:+.2f} s (target <= +0.50 s); ours / stock: {ours / stock:.2f} (target <= 1.00)")
 
     times, p95 = run_concurrent(args.concurrent)
-    print(f"\n{args.concurrent} simultaneous spawns (aifnb): all ready after {max(times):.2f} s; "
-          f"median {statistics.median(times):.2f} s; first {min(times):.2f} s; "
-          f"all / single median {max(times) / ours:.2f} (target <= 3); hub API p95 during the burst {p95 * 1000:.0f} ms")
+    print(
+        f"\n{args.concurrent} simultaneous spawns (aifnb): all ready after {max(times):.2f} s; "
+        f"median {statistics.median(times):.2f} s; first {min(times):.2f} s; "
+        f"all / single median {max(times) / ours:.2f} (target <= 3); hub API p95 during the burst {p95 * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

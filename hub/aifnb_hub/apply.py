@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from aifnb_spawners.validate import USERNAME, anchored
 from traitlets.config import Config
+
+from aifnb_spawners.validate import USERNAME, anchored
 
 from .auth import auth_state_key
 from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue
@@ -63,7 +64,11 @@ def apply_home(c: Config, s: Settings, catalogue: Catalogue) -> None:
         }
         for e in catalogue
     ]
-    c.JupyterHub.template_vars = {**c.JupyterHub.get("template_vars", {}), "catalogue": entries, "content_dir": s.content.target_dir}
+    c.JupyterHub.template_vars = {
+        **c.JupyterHub.get("template_vars", {}),
+        "catalogue": entries,
+        "content_dir": s.content.target_dir,
+    }
 
 
 def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) -> None:

@@ -32,14 +32,15 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from aifnb_spawners.accounts import AccountError, AccountPolicy
-from aifnb_spawners.validate import USERNAME, matches
 from jupyterhub.authenticators.shared import SharedPasswordAuthenticator
 from jupyterhub.utils import new_token
 from oauthenticator.generic import GenericOAuthenticator
 from tornado import web
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from traitlets import Float, Set, Unicode
+
+from aifnb_spawners.accounts import AccountError, AccountPolicy
+from aifnb_spawners.validate import USERNAME, matches
 
 PROVIDER_FAILED = (
     "The hub could not complete your login with the identity provider ({cause}). "

@@ -30,9 +30,20 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
+    "CATALOGUE_ENV_VAR",
+    "DEFAULT_CATALOGUE_PATH",
     "Audience",
     "Catalogue",
     "CatalogueError",
@@ -40,8 +51,6 @@ __all__ = [
     "Profile",
     "Sector",
     "Service",
-    "DEFAULT_CATALOGUE_PATH",
-    "CATALOGUE_ENV_VAR",
     "default_catalogue_path",
     "load_catalogue",
 ]

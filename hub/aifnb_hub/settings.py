@@ -14,9 +14,10 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from aifnb_spawners.profiles import Profile, ProfileList
 from aifnb_spawners.validate import GROUPNAME, USERNAME, checked_str
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_SETTINGS = Path(__file__).with_name("settings.yaml")
 
@@ -166,12 +167,16 @@ class DashboardsSection(_Section):
     max_kernels: int = Field(8, ge=1, description="Concurrent viewers (kernels) per dashboard; more get a 'busy' page")
     execution_timeout: int = Field(120, ge=5, description="Seconds a dashboard cell may run before Voilà stops it")
     leave_grace: int = Field(20, ge=1, description="Seconds after a viewer's connection closes before its kernel is shut down")
-    connect_timeout: int = Field(60, ge=5, description="Seconds a rendered page has to connect to its kernel before it is shut down")
+    connect_timeout: int = Field(
+        60, ge=5, description="Seconds a rendered page has to connect to its kernel before it is shut down"
+    )
     idle_timeout: int = Field(900, ge=60, description="Voilà culls kernels idle this long (s), a backstop to leave_grace")
     preheat: int = Field(1, ge=0, le=8, description="Pre-rendered kernels kept ready per dashboard (Voilà preheat); 0: off")
     max_kernels_per_user: int = Field(3, ge=1, description="Viewer kernels one user may hold at once, all dashboards together")
     max_kernels_total: int = Field(32, ge=1, description="Viewer kernels of all dashboards together (memory of the service host)")
-    max_body_mib: int = Field(8, ge=1, le=64, description="Largest request body (MiB) the service reads; bigger ones are refused unread")
+    max_body_mib: int = Field(
+        8, ge=1, le=64, description="Largest request body (MiB) the service reads; bigger ones are refused unread"
+    )
     kernel_uids: tuple[int, int] = Field(
         (64000, 64999),
         description="First and last uid of the pool dashboard kernels run as, one uid per running dashboard "

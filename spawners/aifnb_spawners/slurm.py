@@ -73,7 +73,7 @@ async def run_slurm(
         raise SlurmCommandError(argv, f"not installed ({exc.filename})", returncode=None, transient=False) from None
     try:
         out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), timeout)
-    except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+    except (TimeoutError, asyncio.CancelledError) as exc:
         proc.kill()
         await proc.wait()
         if isinstance(exc, asyncio.CancelledError):
@@ -82,7 +82,10 @@ async def run_slurm(
     stderr = err.decode(errors="replace").strip()
     if proc.returncode != 0:
         raise SlurmCommandError(
-            argv, stderr or f"exit status {proc.returncode}", returncode=proc.returncode, transient=bool(_TRANSIENT.search(stderr))
+            argv,
+            stderr or f"exit status {proc.returncode}",
+            returncode=proc.returncode,
+            transient=bool(_TRANSIENT.search(stderr)),
         )
     return out.decode(errors="replace").strip()
 

@@ -199,8 +199,7 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
     ).tag(config=True)
 
     max_uid = Integer(
-        help="Highest uid whose owner may run session jobs; default UID_MAX from /etc/login.defs "
-        "(keeps nobody, 65534, out).",
+        help="Highest uid whose owner may run session jobs; default UID_MAX from /etc/login.defs (keeps nobody, 65534, out).",
     ).tag(config=True)
 
     denied_users = List(
@@ -250,8 +249,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         allowed = [p for p in self.profile_list if p.allowed_for(self.user_groups)]
         if not allowed:
             return "<p>No session profile is available to your groups. Please contact the Factory's admins.</p>"
-        return render("options_form.html.j2", extra_dirs=self._template_dirs, profiles=allowed,
-                      availability=await self.slurm.availability.get())
+        return render(
+            "options_form.html.j2",
+            extra_dirs=self._template_dirs,
+            profiles=allowed,
+            availability=await self.slurm.availability.get(),
+        )
 
     @property
     def _template_dirs(self) -> tuple[str, ...]:
@@ -395,7 +398,10 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
             self.log.warning("Session job %s still listed after scancel attempt %d of %d", self.job_id, attempt, attempts)
         self.log.error(
             "Session job %s of %s did not end after %d scancel attempts; cancel it by hand (scancel %s)",
-            self.job_id, self._log_name, attempts, self.job_id,
+            self.job_id,
+            self._log_name,
+            attempts,
+            self.job_id,
         )
 
     async def _cancel_confirmed(self) -> bool:
@@ -463,8 +469,13 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         try:
             request = self.job_request(self.user_options)
             record_session_event(
-                self.usage_log, event, user=self.user.name, job_id=self.job_id,
-                profile=request.profile, cpus=request.cpus, gpus=request.gpus,
+                self.usage_log,
+                event,
+                user=self.user.name,
+                job_id=self.job_id,
+                profile=request.profile,
+                cpus=request.cpus,
+                gpus=request.gpus,
             )
         except Exception:  # accounting must never break a session
             self.log.exception("could not record session %s of job %s in %s", event, self.job_id, self.usage_log)
@@ -495,11 +506,13 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
                     message += f", expected to start at {start.replace('T', ' ')}"
                 yield {"progress": 20, "message": message}
             elif self.state_isrunning():
-                yield {"progress": 60, "message": f"Slurm job {self.job_id} is running on {self.state_gethost()}; waiting for JupyterLab"}
+                yield {
+                    "progress": 60,
+                    "message": f"Slurm job {self.job_id} is running on {self.state_gethost()}; waiting for JupyterLab",
+                }
                 return
             elif self.job_id:
                 yield {"progress": 10, "message": f"Slurm job {self.job_id} submitted"}
             else:
                 yield {"progress": 5, "message": "Submitting the session job to Slurm"}
             await asyncio.sleep(1)
-

@@ -7,7 +7,7 @@ the spawner writes these lines and ``aifnb_widgets.batch.usage`` reads them back
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -31,12 +31,19 @@ class SessionEvent(BaseModel):
 
 
 def record_session_event(
-    path: str | Path, event: Literal["start", "stop"], *, user: str, job_id: str, profile: str, cpus: int, gpus: int,
+    path: str | Path,
+    event: Literal["start", "stop"],
+    *,
+    user: str,
+    job_id: str,
+    profile: str,
+    cpus: int,
+    gpus: int,
     at: datetime | None = None,
 ) -> None:
     """Append one event with a single ``write`` under O_APPEND, so concurrent spawns never interleave."""
     line = SessionEvent(
-        event=event, time=at or datetime.now(timezone.utc), user=user, job_id=str(job_id), profile=profile, cpus=cpus, gpus=gpus
+        event=event, time=at or datetime.now(UTC), user=user, job_id=str(job_id), profile=profile, cpus=cpus, gpus=gpus
     )
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from traitlets.config import Config
+
 from aifnb_hub import apply
 from aifnb_hub.settings import SettingsError, load_settings
 from aifnb_spawners.validate import USERNAME, anchored
-from traitlets.config import Config
-
 from tests.hub.test_settings import write
 
 OIDC = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aifnb_hub.auth import FactoryOIDCAuthenticator, error_page, name_refusal
 from aifnb_spawners.accounts import AccountPolicy
 

@@ -29,11 +29,7 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def notebooks_on_disk() -> list[str]:
-    return sorted(
-        p.relative_to(NOTEBOOKS).as_posix()
-        for p in NOTEBOOKS.rglob("*.ipynb")
-        if ".ipynb_checkpoints" not in p.parts
-    )
+    return sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
 ON_DISK = notebooks_on_disk()

@@ -72,8 +72,17 @@ def hub_account(unix_users):
         pytest.fail("sudo is not installed: run bash .ci/setup")
     if subprocess.run(["id", HUB_ACCOUNT], capture_output=True, check=False).returncode != 0:
         subprocess.run(
-            ["useradd", "--system", "--user-group", "--create-home", "--home-dir", f"/var/lib/{HUB_ACCOUNT}",
-             "--shell", "/usr/sbin/nologin", HUB_ACCOUNT],
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--create-home",
+                "--home-dir",
+                f"/var/lib/{HUB_ACCOUNT}",
+                "--shell",
+                "/usr/sbin/nologin",
+                HUB_ACCOUNT,
+            ],
             check=True,
         )
     install_rule(readme_sudoers()[0])

@@ -41,7 +41,11 @@ def test_learner_spawns_cpu_course_through_form_and_keeps_edits(hub, unix_users)
         assert re.search(r"partition cpu:\s+\d+/1 nodes idle, \d+ CPUs", form.text), "availability from sinfo missing"
         response = session.client.post(
             f"/hub/spawn/{learner}",
-            data={"profile": "cpu-course", "walltime-cpu-course": "01:30:00", "_xsrf": session.xsrf_form(f"/hub/spawn/{learner}")},
+            data={
+                "profile": "cpu-course",
+                "walltime-cpu-course": "01:30:00",
+                "_xsrf": session.xsrf_form(f"/hub/spawn/{learner}"),
+            },
         )
         assert response.status_code == 302, response.text[:500]
         session.wait_ready()
@@ -110,7 +114,15 @@ def test_company_spawns_gpu_sandbox_through_api(hub, unix_users):
         ("learners", {"profile": "cpu-course", "partition": "cpu; rm -rf ~"}, "partition"),
         ("learners", {"profile": "cpu-course", "cmd": "/bin/sh"}, "cmd"),
     ],
-    ids=["learner-gpu", "gpus-above-max", "walltime-above-limit", "partition-not-in-profile", "newline-sbatch", "shell-meta", "unknown-key"],
+    ids=[
+        "learner-gpu",
+        "gpus-above-max",
+        "walltime-above-limit",
+        "partition-not-in-profile",
+        "newline-sbatch",
+        "shell-meta",
+        "unknown-key",
+    ],
 )
 def test_refused_options_submit_nothing(hub, unix_users, who, options, field):
     """Options outside the profile are refused with the field named, and no job reaches Slurm."""
@@ -164,10 +176,10 @@ def test_job_callback_accepts_the_port_and_nothing_else(hub, unix_users):
     with hub.login(learner) as session:
         session.start({"profile": "cpu-course"})
         session.wait_ready()
-        pid = subprocess.run(["pgrep", "-u", learner, "-f", "jupyterhub-singleuser"], capture_output=True, text=True).stdout.split()[0]
-        environ = dict(
-            item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item
-        )
+        pid = subprocess.run(
+            ["pgrep", "-u", learner, "-f", "jupyterhub-singleuser"], capture_output=True, text=True
+        ).stdout.split()[0]
+        environ = dict(item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
         url = f"{environ['JUPYTERHUB_API_URL']}/batchspawner"
         headers = {"Authorization": f"token {environ['JUPYTERHUB_API_TOKEN']}"}
         for body in ({"ip": "10.0.0.66", "port": 1}, {"port": "8888"}, {"cmd": ["/bin/sh"]}, {"port": 70000}):
@@ -228,16 +240,27 @@ def test_the_session_token_gives_the_batch_tools_the_users_hub_groups(hub, unix_
             env.update(PATH=os.environ["PATH"], HOME=environ["HOME"], LANG="C.UTF-8")
 
             def bias_submit(profile: str) -> subprocess.CompletedProcess:
-                argv = ["bias", "submit", "--job-dir", str(job_dir / profile), "--model", "/m/a", "--profile", profile,
-                        "--no-submit"]
+                argv = [
+                    "bias",
+                    "submit",
+                    "--job-dir",
+                    str(job_dir / profile),
+                    "--model",
+                    "/m/a",
+                    "--profile",
+                    profile,
+                    "--no-submit",
+                ]
                 shell = ["runuser", "-u", learner, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items())]
-                return subprocess.run([*shell, sys.executable, "-m", "aifnb_widgets.cli", *argv], capture_output=True, text=True,
-                                      timeout=120)
+                return subprocess.run(
+                    [*shell, sys.executable, "-m", "aifnb_widgets.cli", *argv], capture_output=True, text=True, timeout=120
+                )
 
             refused = bias_submit("gpu-sandbox")
             assert refused.returncode == 2, refused.stdout + refused.stderr
             assert refused.stderr.splitlines() == [
-                "aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"]
+                "aifnb bias submit: error: profile: 'gpu-sandbox' is not available to you; choose one of cpu-course"
+            ]
             allowed = bias_submit("cpu-course")
             assert allowed.returncode == 0, allowed.stderr
             assert "#SBATCH --partition=cpu" in (job_dir / "cpu-course" / "bias_array.sbatch").read_text()

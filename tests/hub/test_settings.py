@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from aifnb_hub.settings import DEFAULT_SETTINGS, HubSection, SettingsError, load_settings
 from pydantic import ValidationError
+
+from aifnb_hub.settings import DEFAULT_SETTINGS, HubSection, SettingsError, load_settings
 
 
 def write(tmp_path, data) -> str:

@@ -21,15 +21,27 @@ PROFILES = [p.model_dump(mode="json", exclude_none=True) for p in load_settings(
 
 def make_spawner(name: str = "alice", groups=("learners",), home: str | None = None, **traits) -> FactorySlurmSpawner:
     user = SimpleNamespace(
-        name=name, groups=[SimpleNamespace(name=g) for g in groups], url=f"/user/{name}/", escaped_name=name,
-        server=None, base_url="/", settings={}, orm_spawners={}, id=1,
+        name=name,
+        groups=[SimpleNamespace(name=g) for g in groups],
+        url=f"/user/{name}/",
+        escaped_name=name,
+        server=None,
+        base_url="/",
+        settings={},
+        orm_spawners={},
+        id=1,
     )
     traits.setdefault("profiles", PROFILES)
     traits.setdefault("environment", {"PATH": "/opt/aifnb/venv/bin:/usr/bin:/bin"})
     return FactorySlurmSpawner(
-        user=user, hub=Hub(), api_token="token-for-tests", oauth_client_id=f"jupyterhub-user-{name}",
-        req_homedir=home or f"/home/{name}", python_prefix="/opt/aifnb/venv",
-        session_config_dir="/opt/aifnb/session_config", **traits,
+        user=user,
+        hub=Hub(),
+        api_token="token-for-tests",
+        oauth_client_id=f"jupyterhub-user-{name}",
+        req_homedir=home or f"/home/{name}",
+        python_prefix="/opt/aifnb/venv",
+        session_config_dir="/opt/aifnb/session_config",
+        **traits,
     )
 
 

@@ -17,8 +17,9 @@ GROUPS = {"cpu-course": ("learners",), "gpu-sandbox": ("companies",), "gpu-train
 
 
 def render(slug: str, **options) -> str:
-    spawner = make_spawner("alice", GROUPS[slug], content_repo="/var/lib/aifnb/content",
-                           content_git_config="/var/lib/aifnb/content.gitconfig")
+    spawner = make_spawner(
+        "alice", GROUPS[slug], content_repo="/var/lib/aifnb/content", content_git_config="/var/lib/aifnb/content.gitconfig"
+    )
     spawner.user_options = {"profile": slug, **options}
     return spawner.render_batch_script()
 
@@ -40,7 +41,12 @@ def test_account_qos_reservation_and_gpu_type_render_when_set():
     spawner = make_spawner("bob", ("companies",), profiles=[profile])
     spawner.user_options = {"profile": profile["slug"], "gpus": 2}
     script = spawner.render_batch_script()
-    for line in ("#SBATCH --account=p200xyz", "#SBATCH --qos=short", "#SBATCH --reservation=ai-course", "#SBATCH --gres=gpu:a100:2"):
+    for line in (
+        "#SBATCH --account=p200xyz",
+        "#SBATCH --qos=short",
+        "#SBATCH --reservation=ai-course",
+        "#SBATCH --gres=gpu:a100:2",
+    ):
         assert line in script.splitlines()
     assert "--get-user-env" not in script
     assert "--account" not in render("cpu-course")

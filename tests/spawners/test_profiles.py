@@ -24,7 +24,13 @@ PROFILES = load_settings().profiles
 def test_defaults_resolve_for_the_first_allowed_profile():
     """With no options, a learner gets the first profile their groups allow, at its defaults."""
     request = resolve_request(PROFILES, ["learners"], {})
-    assert (request.profile, request.partition, request.cpus, request.gpus, request.walltime) == ("cpu-course", "cpu", 2, 0, "02:00:00")
+    assert (request.profile, request.partition, request.cpus, request.gpus, request.walltime) == (
+        "cpu-course",
+        "cpu",
+        2,
+        0,
+        "02:00:00",
+    )
     assert request.gres == ""
 
 
@@ -48,8 +54,18 @@ def test_gpu_request_within_limits_renders_gres():
         (["learners"], {"reservation": "x"}, "reservation", "allowed options"),
         ([], {}, "profile", "admins"),
     ],
-    ids=["profile-not-in-group", "gpus-above-max", "gpus-bool", "fixed-gpus", "walltime-above", "walltime-zero",
-         "walltime-shape", "partition", "unknown-key", "no-groups"],
+    ids=[
+        "profile-not-in-group",
+        "gpus-above-max",
+        "gpus-bool",
+        "fixed-gpus",
+        "walltime-above",
+        "walltime-zero",
+        "walltime-shape",
+        "partition",
+        "unknown-key",
+        "no-groups",
+    ],
 )
 def test_refusals_name_the_field_and_what_is_allowed(groups, options, field, hint):
     """Each refusal names the field and tells the user what would be accepted."""
@@ -82,13 +98,13 @@ hostile_text = st.one_of(
     st.sampled_from(["\n#SBATCH --uid=0", "cpu; rm -rf /", "$(id)", "`id`", "a b", "gpu\n", "../../etc", "1;2", "01:00:00\n"]),
 )
 option_values = st.one_of(hostile_text, st.integers(-10, 100), st.booleans(), st.none(), st.lists(st.integers(), max_size=2))
-option_dicts = st.dictionaries(
-    st.one_of(st.sampled_from(USER_OPTION_KEYS), st.text(max_size=12)), option_values, max_size=6
-)
+option_dicts = st.dictionaries(st.one_of(st.sampled_from(USER_OPTION_KEYS), st.text(max_size=12)), option_values, max_size=6)
 
 
 @settings(max_examples=400, deadline=None)
-@given(groups=st.lists(st.sampled_from(["learners", "companies", "trainers", "admins", "other"]), max_size=3), options=option_dicts)
+@given(
+    groups=st.lists(st.sampled_from(["learners", "companies", "trainers", "admins", "other"]), max_size=3), options=option_dicts
+)
 def test_any_options_either_resolve_inside_the_profile_or_are_refused(groups, options):
     """Whatever a user sends, the result is a request within an allowed profile's limits, or an OptionError."""
     try:

@@ -17,8 +17,9 @@ INVALID = {"rc": 1, "err": "slurm_load_jobs error: Invalid job id specified"}
 
 
 def spawner_for(slurm, tmp_path, **traits):
-    spawner = make_spawner("alice", ("learners",), home=str(tmp_path), environment={"PATH": slurm.path},
-                           startup_poll_interval=0.05, **traits)
+    spawner = make_spawner(
+        "alice", ("learners",), home=str(tmp_path), environment={"PATH": slurm.path}, startup_poll_interval=0.05, **traits
+    )
     spawner.user_options = {"profile": "cpu-course"}
     return spawner
 
@@ -165,7 +166,7 @@ async def test_stop_retries_scancel_until_slurm_confirms(scripted_slurm, tmp_pat
     squeue = scripted_slurm.folder / "squeue"
     squeue.write_text(
         "#!/bin/sh\n"
-        f"echo \"$0 $*\" >> {scripted_slurm.folder}/calls.log\n"
+        f'echo "$0 $*" >> {scripted_slurm.folder}/calls.log\n'
         f"[ \"$(grep -c '/scancel 82$' {scripted_slurm.folder}/calls.log)\" -ge 2 ] || echo '82 RUNNING None N/A n1'\n"
     )
     SlurmClient.instance(squeue_tick=0.05)

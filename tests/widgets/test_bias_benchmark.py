@@ -10,8 +10,21 @@ def test_benchmark_quick_mode_runs(tmp_path):
     """The benchmark prints both figures and writes them as JSON."""
     out = tmp_path / "figures.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bias_throughput.py"), "--quick", "--prompts", "4", "--batch-size", "4", "--json", str(out)],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bias_throughput.py"),
+            "--quick",
+            "--prompts",
+            "4",
+            "--batch-size",
+            "4",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "prompts/s" in result.stdout and "speed-up" in result.stdout and "engine overhead" in result.stdout

@@ -16,7 +16,22 @@ ROW = (
 def test_run_then_report_rescores_without_the_model(tmp_path, always_no_dir, capsys):
     """Run then report rescores without the model."""
     out = tmp_path / "run"
-    code = main(["bias", "run", "--model", str(always_no_dir), "--out", str(out), "--languages", "en", "--n-templates", "1", "--concerns", "Gender,ageism"])
+    code = main(
+        [
+            "bias",
+            "run",
+            "--model",
+            str(always_no_dir),
+            "--out",
+            str(out),
+            "--languages",
+            "en",
+            "--n-templates",
+            "1",
+            "--concerns",
+            "Gender,ageism",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "[langbite-compat-2]" in printed and "baseline: always No" in printed and "valid" in printed
@@ -110,7 +125,9 @@ def test_report_on_an_incomplete_run_exits_non_zero_unless_partial(tmp_path, cap
 
 def test_module_entry_point_runs():
     """Module entry point runs."""
-    result = subprocess.run([sys.executable, "-m", "aifnb_widgets.cli", "bias", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "aifnb_widgets.cli", "bias", "--help"], capture_output=True, text=True, check=True
+    )
     assert "submit" in result.stdout and "merge" in result.stdout
 
 

@@ -19,7 +19,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from ..catalogue import Catalogue, CatalogueError, Entry, Sector, Service, load_catalogue
 from ..settings import DashboardsSection
-from .runners import Runners, RunnerError
+from .runners import RunnerError, Runners
 from .store import Dashboard, DashboardStore, StoreError, is_admin, slugify
 from .viewers import Caps, Viewers
 
@@ -47,6 +47,7 @@ class DashboardsApp:
         self.catalogue = self._catalogue()
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
         self._groups: tuple[float, set[str]] = (0.0, set())
+        self._background: set[asyncio.Task] = set()
 
     @staticmethod
     def _catalogue() -> Catalogue | None:
@@ -159,7 +160,9 @@ class DashboardsApp:
                 continue
             path = self.catalogue.file(entry)
             if not entry.dashboard or not path.is_file():
-                log.warning("default dashboard %s skipped: %s", default.path, "not a dashboard" if path.is_file() else "file missing")
+                log.warning(
+                    "default dashboard %s skipped: %s", default.path, "not a dashboard" if path.is_file() else "file missing"
+                )
                 continue
             notebook = path.read_bytes()
             slug = slugify(Path(entry.path).stem)
@@ -183,7 +186,9 @@ class DashboardsApp:
     def warm(self, dashboard: Dashboard) -> None:
         """Start the version's Voilà server now, so its preheated kernels are ready for the first viewer."""
         if self.options.preheat:
-            asyncio.ensure_future(self._warm([dashboard]))
+            task = asyncio.ensure_future(self._warm([dashboard]))
+            self._background.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._background.discard)
 
     async def warm_all(self) -> None:
         if self.options.preheat:
@@ -204,7 +209,7 @@ class DashboardsApp:
             runner = self.runners.running(slug, version)
             if runner:
                 await runner.shutdown_kernel(kernel_id)
-        for slug, version in self.runners.keys():
+        for slug, version in self.runners.keys():  # noqa: SIM118  (Runners.keys() is a method, not a dict's)
             current = self.store.get(slug)
             if (current is None or current.version != version) and not self.viewers.in_use(slug, version):
                 log.info("retiring %s version %s", slug, version)

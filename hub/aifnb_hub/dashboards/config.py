@@ -37,7 +37,10 @@ def apply_dashboards(c: Config, s: Settings, environ: dict[str, str] | None = No
         raise SettingsError(not_root_message(euid))
     environ = os.environ if environ is None else environ
     options = s.dashboards.model_copy(
-        update={"port": s.dashboards.port or free_port(), "store_dir": s.dashboards.store_dir or s.hub.data_dir.parent / "dashboards"}
+        update={
+            "port": s.dashboards.port or free_port(),
+            "store_dir": s.dashboards.store_dir or s.hub.data_dir.parent / "dashboards",
+        }
     )
     environment = {"AIFNB_DASHBOARDS": options.model_dump_json(), "JUPYTER_NO_CONFIG": "1"}
     if environ.get("AIFNB_CATALOGUE"):

@@ -74,7 +74,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(404)
         if not dashboard.visible_to(self.current_user):
             raise web.HTTPError(
-                403, "This dashboard is not shared with any of your groups. Ask its trainer to share it.", reason="Not shared with you"
+                403,
+                "This dashboard is not shared with any of your groups. Ask its trainer to share it.",
+                reason="Not shared with you",
             )
         return dashboard
 
@@ -85,7 +87,12 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             heading, text = error.reason or heading, error.log_message
         self.finish(
             self.app.render(
-                "message.html", status=status_code, heading=heading, text=text, retry=self.request.path if status_code == 503 else "", user=None
+                "message.html",
+                status=status_code,
+                heading=heading,
+                text=text,
+                retry=self.request.path if status_code == 503 else "",
+                user=None,
             )
         )
 
@@ -195,7 +202,9 @@ class APIHandler(BaseHandler):
 
     def write_error(self, status_code: int, **kwargs) -> None:
         reason = kwargs.get("exc_info", (None, None))[1]
-        message = reason.log_message if isinstance(reason, web.HTTPError) and reason.log_message else HTTPStatus(status_code).phrase
+        message = (
+            reason.log_message if isinstance(reason, web.HTTPError) and reason.log_message else HTTPStatus(status_code).phrase
+        )
         self.finish({"status": status_code, "message": message})
 
     def model(self, d: Dashboard) -> dict:

@@ -202,7 +202,7 @@ class KernelSocketProxyHandler(_VersionHandler, websocket.WebSocketHandler):
     def open(self, *args) -> None:
         if self.kernel_id:
             self.app.viewers.connected(self.kernel_id)
-        asyncio.ensure_future(self._pump())
+        self._pump_task = asyncio.ensure_future(self._pump())  # kept: the loop holds tasks weakly
 
     async def _pump(self) -> None:
         while True:

@@ -209,7 +209,7 @@ class VoilaRunner:
             raise NotRootError(not_root_message(os.geteuid()))
         self._prepare_scratch()
         logfile = (self.scratch / "voila.log").open("wb")  # the service's file: the kernels cannot rewrite it
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: ASYNC220  (returns at once; the wait below is async)
             self._argv(),
             cwd=self.scratch / "root",
             env=self._environment(),

@@ -71,7 +71,7 @@ async def run(options: DashboardsSection) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    asyncio.ensure_future(dashboards.warm_all())
+    warming = asyncio.ensure_future(dashboards.warm_all())  # kept: the loop holds tasks weakly
     try:
         while not stop.is_set():
             try:
@@ -82,6 +82,7 @@ async def run(options: DashboardsSection) -> None:
                 except Exception:  # one failed pass must not stop the service; the next retries
                     logging.getLogger("aifnb.dashboards").exception("housekeeping failed")
     finally:
+        warming.cancel()
         dashboards.runners.stop_all()
 
 

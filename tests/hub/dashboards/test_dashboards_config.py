@@ -47,7 +47,11 @@ def test_roles_are_appended_and_least_privilege(tmp_path):
     roles = {r["name"]: r for r in c.JupyterHub.load_roles}
     assert {"admin", "idle-culler"} <= set(roles)  # the lead's roles are kept
     assert roles["dashboards-service"]["scopes"] == ["list:groups", "read:groups:name"]
-    assert roles["dashboards-viewer"] == {"name": "dashboards-viewer", "scopes": [ACCESS_SCOPE], "groups": sorted(settings.groups)}
+    assert roles["dashboards-viewer"] == {
+        "name": "dashboards-viewer",
+        "scopes": [ACCESS_SCOPE],
+        "groups": sorted(settings.groups),
+    }
     assert roles["dashboards-publisher"]["groups"] == ["trainers", "admins"]
     assert PUBLISH_SCOPE in c.JupyterHub.custom_scopes
     assert PUBLISH_SCOPE in c.Spawner.server_token_scopes and "access:servers!server" in c.Spawner.server_token_scopes

@@ -34,10 +34,16 @@ def app(tmp_path, monkeypatch):
     (notebooks / "sandboxes").mkdir(parents=True)
     for name in ("one", "plain"):
         (notebooks / "sandboxes" / f"{name}.ipynb").write_bytes(slider_notebook(name))
-    catalogue = {"version": 1, "notebooks": [entry("sandboxes/one.ipynb"), entry("sandboxes/plain.ipynb", False), entry("sandboxes/gone.ipynb")]}
+    catalogue = {
+        "version": 1,
+        "notebooks": [entry("sandboxes/one.ipynb"), entry("sandboxes/plain.ipynb", False), entry("sandboxes/gone.ipynb")],
+    }
     (notebooks / "catalogue.yaml").write_text(yaml.safe_dump(catalogue))
     monkeypatch.setenv(CATALOGUE_ENV_VAR, str(notebooks / "catalogue.yaml"))
-    defaults = [DefaultDashboard(path=p) for p in ("sandboxes/one.ipynb", "sandboxes/plain.ipynb", "sandboxes/gone.ipynb", "sandboxes/absent.ipynb")]
+    defaults = [
+        DefaultDashboard(path=p)
+        for p in ("sandboxes/one.ipynb", "sandboxes/plain.ipynb", "sandboxes/gone.ipynb", "sandboxes/absent.ipynb")
+    ]
     options = DashboardsSection(store_dir=tmp_path / "store", defaults=defaults, preheat=0)
     return DashboardsApp(options, "/services/dashboards/", "http://127.0.0.1:1/hub/api", "token")
 
@@ -62,7 +68,12 @@ def test_restart_keeps_unchanged_and_admin_replaced_versions(app):
     assert app.store.get("one").version == first.version  # unchanged notebook: no new version
     admin = {"name": "admin1", "groups": ["admins"]}
     app.store.publish(
-        slider_notebook("mine"), slug="one", title="Mine", author="admin1", owner=app.may_change(admin, "one").owner, groups=["learners"]
+        slider_notebook("mine"),
+        slug="one",
+        title="Mine",
+        author="admin1",
+        owner=app.may_change(admin, "one").owner,
+        groups=["learners"],
     )
     shutil.copy(app.catalogue.file("sandboxes/plain.ipynb"), app.catalogue.file("sandboxes/one.ipynb"))
     app.publish_defaults()

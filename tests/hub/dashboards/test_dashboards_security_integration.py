@@ -23,7 +23,12 @@ KERNEL_IN_PAGE = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
 
 
 def publish(session, slug: str, notebook: bytes | None = None, groups=("learners",), **extra) -> httpx.Response:
-    body = {"notebook": (notebook or slider_notebook()).decode(), "title": f"Dashboard {slug}", "slug": slug, "groups": list(groups)}
+    body = {
+        "notebook": (notebook or slider_notebook()).decode(),
+        "title": f"Dashboard {slug}",
+        "slug": slug,
+        "groups": list(groups),
+    }
     return session.client.post(f"{GALLERY}api/dashboards", json={**body, **extra}, headers=auth(session))
 
 

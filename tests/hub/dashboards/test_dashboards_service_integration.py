@@ -15,7 +15,13 @@ pytestmark = pytest.mark.integration
 def publish(session, slug: str, groups=("learners",), label: str = "value", **extra):
     return session.client.post(
         f"{GALLERY}api/dashboards",
-        json={"notebook": slider_notebook(label).decode(), "title": f"Slider {slug}", "slug": slug, "groups": list(groups), **extra},
+        json={
+            "notebook": slider_notebook(label).decode(),
+            "title": f"Slider {slug}",
+            "slug": slug,
+            "groups": list(groups),
+            **extra,
+        },
         headers={"Authorization": session.api.headers["Authorization"]},
     )
 
@@ -29,7 +35,12 @@ def test_publish_is_refused_to_non_trainers(dash_hub):
     with gallery_login(dash_hub, "learner1") as learner:
         response = publish(learner, "sneaky")
         assert response.status_code == 403
-        assert learner.client.get(f"{GALLERY}api/dashboards/sneaky", headers={"Authorization": learner.api.headers["Authorization"]}).status_code == 404
+        assert (
+            learner.client.get(
+                f"{GALLERY}api/dashboards/sneaky", headers={"Authorization": learner.api.headers["Authorization"]}
+            ).status_code
+            == 404
+        )
 
 
 def test_trainer_publishes_and_group_members_view(dash_hub):
@@ -51,7 +62,10 @@ def test_trainer_publishes_and_group_members_view(dash_hub):
         assert learner.client.get(f"{GALLERY}?service=Assess&sector=finance").text.count('data-slug="slider"') == 1
         thumb = learner.client.get(f"{GALLERY}thumb/slider")
         assert thumb.headers["content-type"] == "image/svg+xml" and b"Slider slider" in thumb.content
-        assert thumb.headers["content-security-policy"].endswith("; sandbox") and thumb.headers["x-content-type-options"] == "nosniff"
+        assert (
+            thumb.headers["content-security-policy"].endswith("; sandbox")
+            and thumb.headers["x-content-type-options"] == "nosniff"
+        )
         page = learner.client.get(f"{GALLERY}d/slider/", follow_redirects=True)
         assert page.status_code == 200
         assert SECRET_SOURCE not in page.text

@@ -24,7 +24,9 @@ class Clock:
         return self.now
 
 
-def viewers(dashboard: int = 8, user: int = 8, total: int = 32, grace: float = 10, connect_timeout: float = 30, clock=None) -> Viewers:
+def viewers(
+    dashboard: int = 8, user: int = 8, total: int = 32, grace: float = 10, connect_timeout: float = 30, clock=None
+) -> Viewers:
     return Viewers(Caps(dashboard, user, total), grace, connect_timeout, clock or Clock())
 
 

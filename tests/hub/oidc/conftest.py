@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aifnb_hub.settings import ROLE_GROUPS
 
+from aifnb_hub.settings import ROLE_GROUPS
 from tests.support.hub import Hub, free_port
 from tests.support.oidc_provider import CLIENT_ID, OidcProvider
 

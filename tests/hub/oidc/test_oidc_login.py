@@ -204,4 +204,3 @@ def test_provider_down_at_start_is_a_warning_naming_its_url(provider_down_hub):
         time.sleep(0.2)
     assert f"OIDC provider at {url} does not answer" in provider_down_hub.log()
     assert httpx.get(f"{provider_down_hub.url}/hub/api/", timeout=5).status_code == 200
-

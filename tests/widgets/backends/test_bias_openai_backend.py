@@ -25,8 +25,13 @@ class ChatServer:
                 time.sleep(server.delay_s)
                 prompt = body["messages"][-1]["content"]
                 reply = {
-                    "id": "x", "object": "chat.completion", "model": body["model"], "system_fingerprint": "fp-test",
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"No. ({prompt})"}}],
+                    "id": "x",
+                    "object": "chat.completion",
+                    "model": body["model"],
+                    "system_fingerprint": "fp-test",
+                    "choices": [
+                        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"No. ({prompt})"}}
+                    ],
                 }
                 data = json.dumps(reply).encode()
                 self.send_response(server.status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aifnb_widgets.batch.queue import current_user
 from aifnb_widgets.cli import main
 
@@ -20,8 +21,24 @@ def member(tmp_path, monkeypatch):
 def test_dry_run_prints_the_script_with_typed_parameters_checked(member, double_notebook, tmp_path, capsys):
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text("- {X: 1}\n- {X: 2}\n")
-    code = main(["batch", "submit", str(double_notebook), "-p", "RATE", "0.25", "-p", "SIZES", "[3]", "--sweep", str(sweep),
-                 "--walltime", "00:10:00", "--dry-run"])
+    code = main(
+        [
+            "batch",
+            "submit",
+            str(double_notebook),
+            "-p",
+            "RATE",
+            "0.25",
+            "-p",
+            "SIZES",
+            "[3]",
+            "--sweep",
+            str(sweep),
+            "--walltime",
+            "00:10:00",
+            "--dry-run",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "#SBATCH --array=0-1" in out and "#SBATCH --time=00:10:00" in out and "0.25" not in out
@@ -29,10 +46,12 @@ def test_dry_run_prints_the_script_with_typed_parameters_checked(member, double_
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["-p", "EPOCHS", "3"], "EPOCHS: the notebook's parameters cell does not declare it"),
-     (["-p", "RATE", "fast"], "RATE: expected float"),
-     (["--cpus", "9"], "cpus: 9 is outside this profile's range 1-4"),
-     (["--gpus", "1"], "gpus: this profile fixes gpus at 0")],
+    [
+        (["-p", "EPOCHS", "3"], "EPOCHS: the notebook's parameters cell does not declare it"),
+        (["-p", "RATE", "fast"], "RATE: expected float"),
+        (["--cpus", "9"], "cpus: 9 is outside this profile's range 1-4"),
+        (["--gpus", "1"], "gpus: this profile fixes gpus at 0"),
+    ],
 )
 def test_refusals_exit_2_with_one_line_naming_the_field(member, double_notebook, capsys, args, message):
     """Each refusal is one line naming the field, after the line saying root's groups came from the settings."""

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 import nbformat
 import pytest
-from aifnb_spawners.profiles import OptionError
-from aifnb_spawners.validate import InvalidValue
-from aifnb_widgets.batch.api import RESOURCE_KEYS, check_submission, render_submission
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from aifnb_spawners.profiles import OptionError
+from aifnb_spawners.validate import InvalidValue
+from aifnb_widgets.batch.api import RESOURCE_KEYS, check_submission, render_submission
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
@@ -54,17 +54,25 @@ SOURCE = _notebook_source()
 
 MARKED = st.text(max_size=8).map(lambda text: MARK + text)
 #: Parameter sets the notebook accepts.
-HONEST_PARAMETERS = st.fixed_dictionaries({}, optional={
-    "X": st.integers(-5, 5), "RATE": st.sampled_from([0.5, 1, -2.0]), "NAME": MARKED, "VERBOSE": st.booleans(),
-    "SIZES": st.lists(st.integers(0, 9), max_size=2),
-})
+HONEST_PARAMETERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "X": st.integers(-5, 5),
+        "RATE": st.sampled_from([0.5, 1, -2.0]),
+        "NAME": MARKED,
+        "VERBOSE": st.booleans(),
+        "SIZES": st.lists(st.integers(0, 9), max_size=2),
+    },
+)
 #: Honest choices per field of a submission.
 HONEST = {
     "profile": st.sampled_from([None, "cpu-course", "gpu-sandbox", "gpu-training"]),
     "groups": st.sampled_from([["learners"], ["companies"], ["companies", "trainers"], ["admins"]]),
     "parameters": st.one_of(st.none(), HONEST_PARAMETERS),
     "sweep": st.one_of(st.none(), st.lists(HONEST_PARAMETERS, min_size=1, max_size=2)),
-    "resources": st.sampled_from([None, {}, {"walltime": "00:30:00"}, {"cpus": 3}, {"cpus": "2"}, {"gpus": 2}, {"partition": "gpu"}]),
+    "resources": st.sampled_from(
+        [None, {}, {"walltime": "00:30:00"}, {"cpus": 3}, {"cpus": "2"}, {"gpus": 2}, {"partition": "gpu"}]
+    ),
     "notebook": st.sampled_from(["/home/alice/train.ipynb", "/home/alice/my notebook (v2).ipynb", "/home/alice/.hidden.ipynb"]),
     "home": st.sampled_from(["/home/alice", "/scratch/users/bo.b"]),
 }
@@ -73,12 +81,28 @@ ANY = st.one_of(st.text(max_size=8), st.integers(-2, 100), st.booleans(), st.non
 SPOILT = {
     "profile": st.one_of(ANY, st.sampled_from(TAILS).map(lambda tail: "cpu-course" + tail)),
     "groups": st.lists(st.text(max_size=8), max_size=3),
-    "parameters": st.one_of(ANY, st.dictionaries(st.one_of(st.sampled_from(["X", "RATE", "NAME", "SIZES"]), st.text(max_size=6)),
-                                                 st.one_of(ANY, MARKED, st.sampled_from([float("nan"), float("inf")])), max_size=2)),
+    "parameters": st.one_of(
+        ANY,
+        st.dictionaries(
+            st.one_of(st.sampled_from(["X", "RATE", "NAME", "SIZES"]), st.text(max_size=6)),
+            st.one_of(ANY, MARKED, st.sampled_from([float("nan"), float("inf")])),
+            max_size=2,
+        ),
+    ),
     "sweep": st.one_of(ANY, st.lists(st.one_of(ANY, st.dictionaries(st.text(max_size=4), ANY, max_size=2)), max_size=2)),
-    "resources": st.one_of(ANY, st.dictionaries(st.one_of(st.sampled_from(RESOURCE_KEYS), st.text(max_size=6)), st.one_of(
-        ANY, st.sampled_from(TAILS).map(lambda tail: "cpu" + tail), st.sampled_from(TAILS).map(lambda tail: "2" + tail),
-        st.sampled_from(TAILS).map(lambda tail: "00:30:00" + tail)), max_size=2)),
+    "resources": st.one_of(
+        ANY,
+        st.dictionaries(
+            st.one_of(st.sampled_from(RESOURCE_KEYS), st.text(max_size=6)),
+            st.one_of(
+                ANY,
+                st.sampled_from(TAILS).map(lambda tail: "cpu" + tail),
+                st.sampled_from(TAILS).map(lambda tail: "2" + tail),
+                st.sampled_from(TAILS).map(lambda tail: "00:30:00" + tail),
+            ),
+            max_size=2,
+        ),
+    ),
     "notebook": st.text(max_size=12).map(lambda name: f"/home/alice/{name}.ipynb"),
     "home": st.one_of(ANY, st.sampled_from(TAILS).map(lambda tail: "/home/alice" + tail)),
 }
@@ -97,15 +121,28 @@ def submissions(draw) -> dict:
 @given(submission=submissions())
 def test_fuzzed_submissions_put_no_raw_value_into_the_script(settings_fixture, submission):
     """Refused with OptionError/ParameterError/InvalidValue naming one of the request's fields, or every script line has a template shape and no input's forbidden character or parameter reached it."""
-    profile, parameters, sweep, resources, notebook, home = (submission[k] for k in ("profile", "parameters", "sweep", "resources", "notebook", "home"))
+    profile, parameters, sweep, resources, notebook, home = (
+        submission[k] for k in ("profile", "parameters", "sweep", "resources", "notebook", "home")
+    )
     sent = {"profile": profile, "parameters": parameters, "sweep": sweep, "resources": resources}
     fields = {"profile", "parameters", "sweep", "resources", "homedir", "run_prefix", "log_path", *RESOURCE_KEYS}
-    fields |= {str(key)[:40] for mapping in [parameters, resources, *(sweep if isinstance(sweep, list) else [])]
-               if isinstance(mapping, dict) for key in mapping}
+    fields |= {
+        str(key)[:40]
+        for mapping in [parameters, resources, *(sweep if isinstance(sweep, list) else [])]
+        if isinstance(mapping, dict)
+        for key in mapping
+    }
     try:
         request, sets = check_submission(SOURCE, notebook, groups=submission["groups"], settings=settings_fixture, **sent)
-        script = render_submission(request, notebook, tasks=len(sets) if sweep is not None else None, home=home, submitted_at=T0,
-                                   settings=settings_fixture, python=PYTHON)
+        script = render_submission(
+            request,
+            notebook,
+            tasks=len(sets) if sweep is not None else None,
+            home=home,
+            submitted_at=T0,
+            settings=settings_fixture,
+            python=PYTHON,
+        )
     except (OptionError, InvalidValue) as exc:
         assert exc.field in fields, f"refusal names {exc.field!r}, not a field of the request"
         event(f"refused: {type(exc).__name__}")

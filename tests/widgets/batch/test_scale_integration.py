@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from aifnb_hub.settings import load_settings
 from aifnb_widgets.batch.api import (
     BatchError,
@@ -29,7 +30,6 @@ from aifnb_widgets.batch.api import (
     submit_notebook,
 )
 from aifnb_widgets.batch.layout import JOB_NAME_PREFIX, RUNS_DIR, read_record, stem_slug
-
 from tests.conftest import squeue_jobs
 from tests.support.fake_hub import FakeHub, Token
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS, write_notebook
@@ -73,9 +73,16 @@ def slurm_elapsed(slurm_id: str) -> int | None:
 
 def finish(user: str, job_id: str, tasks: int | None = None) -> list[Path]:
     """Wait until every run of ``job_id`` has a final record, note Slurm's times, return the folders."""
+
     def done():
         runs = [v for v in list_jobs(user) if v.record.job_id == job_id]
-        return runs if runs and all(v.state in ("COMPLETED", "FAILED", "CANCELLED") for v in runs) and not [j for j in our_queue(user) if j.split("_")[0] == job_id] else None
+        return (
+            runs
+            if runs
+            and all(v.state in ("COMPLETED", "FAILED", "CANCELLED") for v in runs)
+            and not [j for j in our_queue(user) if j.split("_")[0] == job_id]
+            else None
+        )
 
     runs = wait_for(done, f"job {job_id} of {user} to finish")
     assert len(runs) == (tasks or 1)
@@ -87,8 +94,9 @@ def finish(user: str, job_id: str, tasks: int | None = None) -> list[Path]:
 @pytest.fixture(scope="module")
 def hub(unix_users):
     """The hub API the users' sessions ask for their groups (each test user's token is their name)."""
-    fake = FakeHub(groups={user: [group] for group, user in unix_users.items()},
-                   tokens={user: Token(user) for user in unix_users.values()})
+    fake = FakeHub(
+        groups={user: [group] for group, user in unix_users.items()}, tokens={user: Token(user) for user in unix_users.values()}
+    )
     yield fake.start()
     fake.stop()
 
@@ -104,7 +112,9 @@ def workdir(slurm, unix_users, hub):
     for user in unix_users.values():
         shutil.rmtree(Path(home_of(user)) / RUNS_DIR, ignore_errors=True)
     write_notebook(path / "double.ipynb", DOUBLE_PARAMETERS, "open(OUT, 'w').write(str(X * 2))")
-    write_notebook(path / "fails.ipynb", "X = 1", "print('partial result', X)", "raise ValueError(f'boom at X={X}')", "print('never')")
+    write_notebook(
+        path / "fails.ipynb", "X = 1", "print('partial result', X)", "raise ValueError(f'boom at X={X}')", "print('never')"
+    )
     write_notebook(path / "sleeps.ipynb", "SECONDS = 300", "import time\ntime.sleep(SECONDS)")
     site = path / "site.yaml"
     site.write_text("groups:\n" + "".join(f"  {group}: {{users: [{user}]}}\n" for group, user in unix_users.items()))
@@ -127,11 +137,33 @@ def site_settings(workdir):
 
 def as_user(user: str, workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """``aifnb batch ...`` in a shell of ``user``, as a session's terminal runs it (with the hub's URL and the user's token)."""
-    env = {"PATH": os.environ["PATH"], "HOME": home_of(user), "AIFNB_SETTINGS": str(workdir / "site.yaml"), "LANG": "C.UTF-8",
-           "JUPYTERHUB_API_URL": (workdir / "hub-api-url").read_text(), "JUPYTERHUB_API_TOKEN": user}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": home_of(user),
+        "AIFNB_SETTINGS": str(workdir / "site.yaml"),
+        "LANG": "C.UTF-8",
+        "JUPYTERHUB_API_URL": (workdir / "hub-api-url").read_text(),
+        "JUPYTERHUB_API_TOKEN": user,
+    }
     return subprocess.run(
-        ["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), sys.executable, "-m", "aifnb_widgets.cli", "batch", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            "runuser",
+            "-u",
+            user,
+            "--",
+            "env",
+            "-i",
+            *(f"{k}={v}" for k, v in env.items()),
+            sys.executable,
+            "-m",
+            "aifnb_widgets.cli",
+            "batch",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -144,7 +176,12 @@ def test_submitted_notebook_runs_as_the_user_with_its_parameters(workdir, site_s
     user = unix_users["learners"]
     out = workdir / "double-42.txt"
     submission = submit_notebook(
-        workdir / "double.ipynb", profile="cpu-course", parameters={"X": 21, "OUT": str(out)}, user=user, groups=["learners"], settings=site_settings
+        workdir / "double.ipynb",
+        profile="cpu-course",
+        parameters={"X": 21, "OUT": str(out)},
+        user=user,
+        groups=["learners"],
+        settings=site_settings,
     )
     [folder] = finish(user, submission.job_id)
     assert folder == submission.folders[0]
@@ -165,7 +202,19 @@ def test_sweep_of_three_runs_as_a_job_array_from_the_command_line(workdir, unix_
     sweep = workdir / "sweep.yaml"
     sweep.write_text("X: [1, 2, 3]\n")
     sweep.chmod(0o644)
-    result = as_user(user, workdir, "submit", str(workdir / "double.ipynb"), "--profile", "cpu-course", "-p", "NAME", "swept", "--sweep", str(sweep))
+    result = as_user(
+        user,
+        workdir,
+        "submit",
+        str(workdir / "double.ipynb"),
+        "--profile",
+        "cpu-course",
+        "-p",
+        "NAME",
+        "swept",
+        "--sweep",
+        str(sweep),
+    )
     assert result.returncode == 0, result.stderr
     job_id = re.search(r"submitted job (\d+) \(3 runs", result.stdout).group(1)
     folders = finish(user, job_id, tasks=3)
@@ -201,7 +250,9 @@ def test_bad_parameters_are_refused_before_anything_reaches_squeue(workdir, unix
 
 def test_a_user_can_neither_see_nor_cancel_another_users_job(workdir, site_settings, unix_users):
     owner, other = unix_users["learners"], unix_users["companies"]
-    submission = submit_notebook(workdir / "sleeps.ipynb", profile="cpu-course", user=owner, groups=["learners"], settings=site_settings)
+    submission = submit_notebook(
+        workdir / "sleeps.ipynb", profile="cpu-course", user=owner, groups=["learners"], settings=site_settings
+    )
     job_id = submission.job_id
     try:
         # Running, so that Slurm and job.json agree on its elapsed time for the usage test.
@@ -235,7 +286,9 @@ def test_a_failing_notebook_keeps_its_partial_output_and_error_and_the_panel_sho
     from aifnb_widgets.ui.jobs_panel import JobsPanel
 
     user = unix_users["learners"]
-    submission = submit_notebook(workdir / "fails.ipynb", profile="cpu-course", parameters={"X": 5}, user=user, groups=["learners"], settings=site_settings)
+    submission = submit_notebook(
+        workdir / "fails.ipynb", profile="cpu-course", parameters={"X": 5}, user=user, groups=["learners"], settings=site_settings
+    )
     [folder] = finish(user, submission.job_id)
     panel = JobsPanel(user=user)
     panel.refresh()
@@ -256,13 +309,20 @@ def test_cancelling_from_the_panel_stops_a_running_job_and_records_it(workdir, s
     from aifnb_widgets.ui.jobs_panel import JobsPanel
 
     user = unix_users["learners"]
-    submission = submit_notebook(workdir / "sleeps.ipynb", profile="cpu-course", user=user, groups=["learners"], settings=site_settings)
+    submission = submit_notebook(
+        workdir / "sleeps.ipynb", profile="cpu-course", user=user, groups=["learners"], settings=site_settings
+    )
     job_id = submission.job_id
     panel = JobsPanel(user=user, every=1)
     try:
         panel.start()  # the background refresh the dashboard uses; the test only reads its state
-        wait_for(lambda: any(r["job"] == job_id and r["state"] == "RUNNING" for r in panel.rows)
-                 and read_record(submission.folders[0]).status == "running", f"job {job_id} running in the panel")
+        wait_for(
+            lambda: (
+                any(r["job"] == job_id and r["state"] == "RUNNING" for r in panel.rows)
+                and read_record(submission.folders[0]).status == "running"
+            ),
+            f"job {job_id} running in the panel",
+        )
         assert panel.refreshed_at is not None
         panel.stop()
         panel.selected.value = job_id
@@ -283,8 +343,12 @@ def test_cancelling_from_the_panel_stops_a_running_job_and_records_it(workdir, s
 def test_a_gpu_profile_run_gets_the_gpu_and_a_clean_environment(workdir, site_settings, unix_users):
     user = unix_users["companies"]
     out = workdir / "gpu-env.json"
-    notebook = write_notebook(workdir / "gpu_env.ipynb", "OUT = ''", "import json, os\njson.dump(dict(os.environ), open(OUT, 'w'))")
-    submission = submit_notebook(notebook, profile="gpu-sandbox", parameters={"OUT": str(out)}, user=user, groups=["companies"], settings=site_settings)
+    notebook = write_notebook(
+        workdir / "gpu_env.ipynb", "OUT = ''", "import json, os\njson.dump(dict(os.environ), open(OUT, 'w'))"
+    )
+    submission = submit_notebook(
+        notebook, profile="gpu-sandbox", parameters={"OUT": str(out)}, user=user, groups=["companies"], settings=site_settings
+    )
     assert "#SBATCH --gres=gpu:1" in submission.script.splitlines()
     [folder] = finish(user, submission.job_id)
     record = read_record(folder)
@@ -300,14 +364,22 @@ def test_resubmit_runs_as_the_folders_owner_never_as_the_user_job_json_names(wor
 
     owner, named = unix_users["learners"], unix_users["companies"]
     out = workdir / "resubmitted.txt"
-    first = submit_notebook(workdir / "double.ipynb", profile="cpu-course", parameters={"X": 4, "OUT": str(out)}, user=owner,
-                            groups=["learners"], settings=site_settings)
+    first = submit_notebook(
+        workdir / "double.ipynb",
+        profile="cpu-course",
+        parameters={"X": 4, "OUT": str(out)},
+        user=owner,
+        groups=["learners"],
+        settings=site_settings,
+    )
     [folder] = finish(owner, first.job_id)
     out.unlink()
     record = folder / "job.json"
     original = record.read_text()
     edit = ["runuser", "-u", owner, "--", "tee", str(record)]
-    subprocess.run(edit, input=original.replace(f'"user": "{owner}"', f'"user": "{named}"'), text=True, check=True, capture_output=True)
+    subprocess.run(
+        edit, input=original.replace(f'"user": "{owner}"', f'"user": "{named}"'), text=True, check=True, capture_output=True
+    )
     try:
         assert json.loads(record.read_text())["user"] == named and record.owner() == owner
         named_jobs = squeue_jobs(named)
@@ -345,7 +417,11 @@ def test_usage_report_without_slurmdbd_matches_the_jobs_this_module_ran(workdir,
     report = usage_report(MODULE_START, until, users=users)
     assert report.source == "platform records"
     recorded = {u.job_id: (u.end - u.start).total_seconds() for u in report.usages}
-    off = {sid: (recorded.get(sid), v[3]) for sid, v in FINISHED.items() if v[3] is not None and abs(recorded.get(sid, -99) - v[3]) > 2}
+    off = {
+        sid: (recorded.get(sid), v[3])
+        for sid, v in FINISHED.items()
+        if v[3] is not None and abs(recorded.get(sid, -99) - v[3]) > 2
+    }
     assert off == {}, "job.json elapsed (left) differs from Slurm's (right) by more than 2 s"
     for user, groups in users.items():
         ran = {sid: v for sid, v in FINISHED.items() if v[0] == user and v[3] is not None}

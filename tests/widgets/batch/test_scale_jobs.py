@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from aifnb_widgets.batch import api
 from aifnb_widgets.batch.layout import JobRecord, read_record, run_dir, write_record
 from aifnb_widgets.batch.queue import (
@@ -20,15 +21,17 @@ T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 def test_squeue_lines_keep_only_the_platforms_batch_jobs_and_bias_arrays():
     """Notebook runs and bias array tasks are kept with their kind; sessions and other jobs are not the panel's."""
-    out = "\n".join([
-        "12_0|12|0|aifnb-batch-train|RUNNING|None|1:02",
-        "12_1|12|1|aifnb-batch-train|PENDING|Resources|0:00",
-        "13|13|N/A|aifnb-session-ana|RUNNING|None|5:00",
-        "14|14|N/A|my-own-sbatch|RUNNING|None|5:00",
-        "15_0|15|0|aifnb-bias-llms|RUNNING|None|0:09",
-        "16|16|N/A|aifnb-bias|RUNNING|None|0:09",
-        "garbage",
-    ])
+    out = "\n".join(
+        [
+            "12_0|12|0|aifnb-batch-train|RUNNING|None|1:02",
+            "12_1|12|1|aifnb-batch-train|PENDING|Resources|0:00",
+            "13|13|N/A|aifnb-session-ana|RUNNING|None|5:00",
+            "14|14|N/A|my-own-sbatch|RUNNING|None|5:00",
+            "15_0|15|0|aifnb-bias-llms|RUNNING|None|0:09",
+            "16|16|N/A|aifnb-bias|RUNNING|None|0:09",
+            "garbage",
+        ]
+    )
     jobs = parse_squeue(out)
     assert jobs == [
         QueuedJob("12_0", "12", 0, "aifnb-batch-train", "RUNNING", "", "1:02"),
@@ -38,7 +41,9 @@ def test_squeue_lines_keep_only_the_platforms_batch_jobs_and_bias_arrays():
     assert [job.kind for job in jobs] == ["batch", "batch", "bias"]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("0:00", 0), ("1:02", 62), ("2:03:04", 7384), ("1-00:00:01", 86401), ("INVALID", 0), ("", 0)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("0:00", 0), ("1:02", 62), ("2:03:04", 7384), ("1-00:00:01", 86401), ("INVALID", 0), ("", 0)]
+)
 def test_squeue_elapsed_times(text, seconds):
     assert elapsed_seconds(text) == seconds
 
@@ -47,21 +52,40 @@ def test_squeue_elapsed_times(text, seconds):
 def home(tmp_path, monkeypatch):
     """A user (the one running the tests) with a sweep 20 (tasks 0 running, 1 pending), a finished job 21 and a job 22
     that left the queue without a final record; the queue also holds 99, which is not hers."""
+
     def record(job, task, status, started=None, ended=None):
         folder = run_dir(tmp_path, "/n/train.ipynb", T0, job, task)
-        write_record(folder, JobRecord(job_id=job, task_id=task, user=USER, notebook="/n/train.ipynb", profile="cpu-course",
-                                       partition="cpu", cpus=2, gpus=0, memory="4G", walltime="01:00:00", submitted_at=T0,
-                                       started_at=started, ended_at=ended, status=status))
+        write_record(
+            folder,
+            JobRecord(
+                job_id=job,
+                task_id=task,
+                user=USER,
+                notebook="/n/train.ipynb",
+                profile="cpu-course",
+                partition="cpu",
+                cpus=2,
+                gpus=0,
+                memory="4G",
+                walltime="01:00:00",
+                submitted_at=T0,
+                started_at=started,
+                ended_at=ended,
+                status=status,
+            ),
+        )
 
     record("20", 0, "running", T0)
     record("20", 1, "submitted")
     record("20", 2, "submitted")  # started a moment ago; its runner has not written yet
     record("21", None, "failed", T0, T0 + timedelta(seconds=75))
     record("22", None, "running", T0)
-    queued = [QueuedJob("20_0", "20", 0, "aifnb-batch-train", "RUNNING", "", "3:00"),
-              QueuedJob("20_1", "20", 1, "aifnb-batch-train", "PENDING", "Priority", "0:00"),
-              QueuedJob("20_2", "20", 2, "aifnb-batch-train", "RUNNING", "", "0:02"),
-              QueuedJob("99", "99", None, "aifnb-batch-x", "RUNNING", "", "1:00")]
+    queued = [
+        QueuedJob("20_0", "20", 0, "aifnb-batch-train", "RUNNING", "", "3:00"),
+        QueuedJob("20_1", "20", 1, "aifnb-batch-train", "PENDING", "Priority", "0:00"),
+        QueuedJob("20_2", "20", 2, "aifnb-batch-train", "RUNNING", "", "0:02"),
+        QueuedJob("99", "99", None, "aifnb-batch-x", "RUNNING", "", "1:00"),
+    ]
     cancelled: list[str] = []
     monkeypatch.setattr(api, "home_of", lambda user: str(tmp_path))
     monkeypatch.setattr(api.slurm, "queue", lambda account: list(queued))
@@ -78,7 +102,9 @@ def test_list_merges_records_with_the_queue(home):
     assert views["22"].state == "LOST"
 
 
-@pytest.mark.parametrize(("job", "message"), [("99", "not one of your batch jobs"), ("21", "no longer in the queue"), ("5", "not one of")])
+@pytest.mark.parametrize(
+    ("job", "message"), [("99", "not one of your batch jobs"), ("21", "no longer in the queue"), ("5", "not one of")]
+)
 def test_cancel_is_refused_unless_the_job_is_in_the_records_and_the_queue(home, job, message):
     _, cancelled = home
     with pytest.raises(api.BatchError, match=message):
@@ -139,8 +165,14 @@ def scripted_slurm(tmp_path, monkeypatch):
 
 def test_submission_writes_every_run_folder_before_releasing_the_job(scripted_slurm, double_notebook, settings):
     home, calls = scripted_slurm
-    submission = api.submit_notebook(double_notebook, profile="cpu-course", parameters={"NAME": "a"}, sweep=[{"X": 1}, {"X": 2}],
-                                     groups=["learners"], settings=settings)
+    submission = api.submit_notebook(
+        double_notebook,
+        profile="cpu-course",
+        parameters={"NAME": "a"},
+        sweep=[{"X": 1}, {"X": 2}],
+        groups=["learners"],
+        settings=settings,
+    )
     assert [c[0] for c in calls] == ["sbatch", "release"] and calls[1][1] == "500"
     assert [f.name.split("-")[-1] for f in submission.folders] == ["500_0", "500_1"]
     for index, folder in enumerate(submission.folders):
@@ -166,19 +198,41 @@ def test_a_submission_that_cannot_write_its_records_is_cancelled(scripted_slurm,
 @pytest.fixture
 def bias_home(tmp_path, monkeypatch):
     """A bias array 30 of the user's (task 0 running, task 1 pending) beside a notebook run 31, all in the queue."""
+
     def record(job, task, kind, status, started=None):
         folder = run_dir(tmp_path, "bias-llms" if kind == "bias" else "/n/train.ipynb", T0, job, task)
         extra = {"job_dir": "/scratch/llms"} if kind == "bias" else {"notebook": "/n/train.ipynb"}
-        write_record(folder, JobRecord(kind=kind, job_id=job, task_id=task, user=USER, profile="cpu-course", partition="cpu",
-                                       cpus=2, gpus=0, memory="4G", walltime="01:00:00", submitted_at=T0, started_at=started,
-                                       status=status, **extra))
+        write_record(
+            folder,
+            JobRecord(
+                kind=kind,
+                job_id=job,
+                task_id=task,
+                user=USER,
+                profile="cpu-course",
+                partition="cpu",
+                cpus=2,
+                gpus=0,
+                memory="4G",
+                walltime="01:00:00",
+                submitted_at=T0,
+                started_at=started,
+                status=status,
+                **extra,
+            ),
+        )
         return folder
 
-    folders = [record("30", 0, "bias", "running", T0), record("30", 1, "bias", "submitted"),
-               record("31", None, "batch", "running", T0)]
-    queued = [QueuedJob("30_0", "30", 0, "aifnb-bias-llms", "RUNNING", "", "2:00"),
-              QueuedJob("30_1", "30", 1, "aifnb-bias-llms", "PENDING", "Resources", "0:00"),
-              QueuedJob("31", "31", None, "aifnb-batch-train", "RUNNING", "", "1:00")]
+    folders = [
+        record("30", 0, "bias", "running", T0),
+        record("30", 1, "bias", "submitted"),
+        record("31", None, "batch", "running", T0),
+    ]
+    queued = [
+        QueuedJob("30_0", "30", 0, "aifnb-bias-llms", "RUNNING", "", "2:00"),
+        QueuedJob("30_1", "30", 1, "aifnb-bias-llms", "PENDING", "Resources", "0:00"),
+        QueuedJob("31", "31", None, "aifnb-batch-train", "RUNNING", "", "1:00"),
+    ]
     cancelled: list[str] = []
     monkeypatch.setattr(api, "home_of", lambda user: str(tmp_path))
     monkeypatch.setattr(api.slurm, "queue", lambda account: [j for j in queued if not {j.slurm_id, j.job_id} & set(cancelled)])
@@ -190,7 +244,10 @@ def test_bias_array_tasks_are_listed_with_their_kind(bias_home):
     """The list holds each bias task (kind bias, its array folder as label) beside notebook runs."""
     views = {v.slurm_id: v for v in api.list_jobs(USER)}
     assert {sid: (v.kind, v.state, v.record.label) for sid, v in views.items()} == {
-        "30_0": ("bias", "RUNNING", "llms"), "30_1": ("bias", "PENDING", "llms"), "31": ("batch", "RUNNING", "train.ipynb")}
+        "30_0": ("bias", "RUNNING", "llms"),
+        "30_1": ("bias", "PENDING", "llms"),
+        "31": ("batch", "RUNNING", "train.ipynb"),
+    }
 
 
 def test_cancelling_a_bias_array_follows_the_same_rules(bias_home):

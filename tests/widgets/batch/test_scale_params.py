@@ -10,13 +10,26 @@ from aifnb_widgets.batch.params import ParameterError, check_parameters, declare
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS, write_notebook
 
 DECLARED = {"X": 1, "RATE": 0.5, "NAME": "run", "VERBOSE": False, "SIZES": [1, 2], "MODEL": None}
-SAMPLES = {int: st.integers(), float: st.floats(allow_nan=False), str: st.text(max_size=20), bool: st.booleans(), list: st.lists(st.integers(), max_size=3)}
+SAMPLES = {
+    int: st.integers(),
+    float: st.floats(allow_nan=False),
+    str: st.text(max_size=20),
+    bool: st.booleans(),
+    list: st.lists(st.integers(), max_size=3),
+}
 
 
 def test_declared_parameters_are_the_literals_of_the_tagged_cell(tmp_path):
     path = write_notebook(tmp_path / "nb.ipynb", DOUBLE_PARAMETERS + "\nMODEL = make()\nTYPED: int = 3", "X = 99")
     assert declared_parameters(path) == {
-        "X": 1, "RATE": 0.5, "NAME": "run", "VERBOSE": False, "SIZES": [1, 2], "OUT": "doubled.txt", "MODEL": None, "TYPED": 3,
+        "X": 1,
+        "RATE": 0.5,
+        "NAME": "run",
+        "VERBOSE": False,
+        "SIZES": [1, 2],
+        "OUT": "doubled.txt",
+        "MODEL": None,
+        "TYPED": 3,
     }
 
 
@@ -36,8 +49,16 @@ def test_unknown_name_is_refused_naming_it():
 
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
-    [("X", "2", "int"), ("X", 2.5, "int"), ("X", True, "int"), ("RATE", "0.1", "float"), ("NAME", 3, "str"),
-     ("VERBOSE", 1, "bool"), ("SIZES", "1,2", "list"), ("RATE", False, "float")],
+    [
+        ("X", "2", "int"),
+        ("X", 2.5, "int"),
+        ("X", True, "int"),
+        ("RATE", "0.1", "float"),
+        ("NAME", 3, "str"),
+        ("VERBOSE", 1, "bool"),
+        ("SIZES", "1,2", "list"),
+        ("RATE", False, "float"),
+    ],
 )
 def test_wrong_type_is_refused_naming_parameter_and_expected_type(name, value, expected):
     with pytest.raises(ParameterError) as info:
@@ -47,10 +68,18 @@ def test_wrong_type_is_refused_naming_parameter_and_expected_type(name, value, e
 
 
 def test_int_is_accepted_for_float_and_tuples_become_lists():
-    assert check_parameters(DECLARED, {"RATE": 1, "SIZES": (3, 4), "MODEL": "any"}) == {"RATE": 1, "SIZES": [3, 4], "MODEL": "any"}
+    assert check_parameters(DECLARED, {"RATE": 1, "SIZES": (3, 4), "MODEL": "any"}) == {
+        "RATE": 1,
+        "SIZES": [3, 4],
+        "MODEL": "any",
+    }
 
 
-@given(st.sampled_from(["X", "RATE", "NAME", "VERBOSE", "SIZES"]).flatmap(lambda n: st.tuples(st.just(n), st.sampled_from(list(SAMPLES)).flatmap(lambda t: st.tuples(st.just(t), SAMPLES[t])))))
+@given(
+    st.sampled_from(["X", "RATE", "NAME", "VERBOSE", "SIZES"]).flatmap(
+        lambda n: st.tuples(st.just(n), st.sampled_from(list(SAMPLES)).flatmap(lambda t: st.tuples(st.just(t), SAMPLES[t])))
+    )
+)
 def test_a_value_passes_exactly_when_its_type_matches_the_literal(case):
     name, (kind, value) = case
     declared_kind = type(DECLARED[name])
@@ -64,7 +93,14 @@ def test_a_value_passes_exactly_when_its_type_matches_the_literal(case):
 
 @pytest.mark.parametrize(
     ("name", "text", "value"),
-    [("X", "3", 3), ("RATE", "0.25", 0.25), ("NAME", "3", "3"), ("VERBOSE", "true", True), ("SIZES", "[4, 5]", [4, 5]), ("NOPE", "1", "1")],
+    [
+        ("X", "3", 3),
+        ("RATE", "0.25", 0.25),
+        ("NAME", "3", "3"),
+        ("VERBOSE", "true", True),
+        ("SIZES", "[4, 5]", [4, 5]),
+        ("NOPE", "1", "1"),
+    ],
 )
 def test_command_line_text_is_read_as_the_declared_type(name, text, value):
     assert parse_value(DECLARED, name, text) == value

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from aifnb_spawners.accounts import AccountError
 from aifnb_widgets.batch import api, usage
 from aifnb_widgets.batch.layout import (
@@ -40,7 +41,6 @@ from aifnb_widgets.batch.params import (
 )
 from aifnb_widgets.batch.queue import current_user
 from aifnb_widgets.cli import main
-
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS, write_notebook
 from tests.widgets.batch.test_scale_jobs import scripted_slurm  # noqa: F401  (fixture)
 
@@ -49,8 +49,21 @@ ME = current_user()
 
 
 def record(user: str = ME, job: str = "1", **fields) -> JobRecord:
-    values = {"job_id": job, "user": user, "notebook": "/n/double.ipynb", "profile": "cpu-course", "partition": "cpu", "cpus": 2,
-              "gpus": 0, "memory": "4G", "walltime": "01:00:00", "submitted_at": T0, "started_at": T0, "ended_at": T0, "status": "completed"}
+    values = {
+        "job_id": job,
+        "user": user,
+        "notebook": "/n/double.ipynb",
+        "profile": "cpu-course",
+        "partition": "cpu",
+        "cpus": 2,
+        "gpus": 0,
+        "memory": "4G",
+        "walltime": "01:00:00",
+        "submitted_at": T0,
+        "started_at": T0,
+        "ended_at": T0,
+        "status": "completed",
+    }
     return JobRecord(**{**values, **fields})
 
 
@@ -61,7 +74,7 @@ def finishes_within(seconds: float, call):
     def target():
         try:
             result["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 (re-raised in the test thread below)
+        except BaseException as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)
@@ -98,10 +111,14 @@ def test_a_fifo_named_job_json_does_not_hang_the_usage_report(planted, monkeypat
     """The whole report returns at once; the FIFO, the oversized record and the link are listed as left out, the good record counted."""
     monkeypatch.setattr(usage, "sacct_usage", lambda since, until: None)
     monkeypatch.setattr(usage.pwd, "getpwnam", lambda name: SimpleNamespace(pw_dir=str(planted), pw_uid=os.getuid()))
-    report = finishes_within(10, lambda: usage.usage_report(T0.replace(hour=0), T0.replace(hour=23), users={ME: []}, settings=settings))
+    report = finishes_within(
+        10, lambda: usage.usage_report(T0.replace(hour=0), T0.replace(hour=23), users={ME: []}, settings=settings)
+    )
     assert [(u.job_id, u.source) for u in report.usages] == [("1", "user-record")]
     reasons = {Path(folder).name.split("-")[-1]: reason for folder, reason in report.skipped}
-    assert "not a regular file" in reasons["2"] and "more than the 65536 allowed" in reasons["3"] and "symbolic link" in reasons["4"]
+    assert (
+        "not a regular file" in reasons["2"] and "more than the 65536 allowed" in reasons["3"] and "symbolic link" in reasons["4"]
+    )
     assert set(report.table.source) == {"user-record"}
 
 
@@ -133,7 +150,10 @@ def test_a_sweep_of_10_to_the_8_combinations_is_refused_without_building_it(tmp_
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        with pytest.raises(ParameterError, match=rf"^sweep: 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 = 100000000 parameter sets; at most {MAX_SWEEP}"):
+        with pytest.raises(
+            ParameterError,
+            match=rf"^sweep: 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 = 100000000 parameter sets; at most {MAX_SWEEP}",
+        ):
             load_sweep(sweep)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -147,15 +167,22 @@ def test_a_sweep_at_the_limit_is_built():
     assert len(sets) == MAX_SWEEP and sets[1] == {"A": 0, "B": 1}
 
 
-BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)])
+BOMB = "\n".join(
+    ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
+)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (BOMB, "anchors and aliases"),
-    ("X: &x [1, 2]\nY: [3]\n", "anchors and aliases"),
-    ("X: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 16"),
-    ("X: [1, 2\n", "not valid YAML"),
-], ids=["alias-bomb", "anchor", "deep-nesting", "broken"])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BOMB, "anchors and aliases"),
+        ("X: &x [1, 2]\nY: [3]\n", "anchors and aliases"),
+        ("X: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 16"),
+        ("X: [1, 2\n", "not valid YAML"),
+    ],
+    ids=["alias-bomb", "anchor", "deep-nesting", "broken"],
+)
 def test_yaml_that_could_expand_or_recurse_is_refused_naming_the_sweep(text, message):
     """A billion-laughs sweep, any anchor, deep nesting and broken YAML are ParameterErrors on field 'sweep'."""
     with pytest.raises(ParameterError, match=f"^sweep: .*{message}") as info:
@@ -169,7 +196,11 @@ def test_sweep_files_are_size_capped_and_regular(tmp_path):
     big.write_text("X: [" + "1, " * MAX_SWEEP_BYTES + "1]\n")
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    for path, message in ((big, "more than the 262144 allowed"), (fifo, "not a regular file"), (tmp_path / "none.yaml", "does not exist")):
+    for path, message in (
+        (big, "more than the 262144 allowed"),
+        (fifo, "not a regular file"),
+        (tmp_path / "none.yaml", "does not exist"),
+    ):
         with pytest.raises(ParameterError, match=f"^sweep: .*{message}"):
             finishes_within(10, lambda path=path: load_sweep(path))
 
@@ -196,14 +227,19 @@ def test_the_cli_refuses_an_alias_bomb_sweep_in_one_line(tmp_path, double_notebo
 # --- New run files get the user's umask --------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mask", "file_mode", "dir_mode"), [(0o077, 0o600, 0o700), (0o022, 0o644, 0o755), (0o027, 0o640, 0o750)],
-                         ids=["077", "022", "027"])
+@pytest.mark.parametrize(
+    ("mask", "file_mode", "dir_mode"),
+    [(0o077, 0o600, 0o700), (0o022, 0o644, 0o755), (0o027, 0o640, 0o750)],
+    ids=["077", "022", "027"],
+)
 def test_run_files_and_folders_follow_the_umask(scripted_slurm, double_notebook, settings, mask, file_mode, dir_mode):  # noqa: F811
     """No forced 0644: with umask 077 a run's files are 0600 and its folders 0700."""
     home, _ = scripted_slurm
     old = os.umask(mask)
     try:
-        submission = api.submit_notebook(double_notebook, profile="cpu-course", sweep=[{"X": 1}], groups=["learners"], settings=settings)
+        submission = api.submit_notebook(
+            double_notebook, profile="cpu-course", sweep=[{"X": 1}], groups=["learners"], settings=settings
+        )
     finally:
         os.umask(old)
     folder = submission.folders[0]
@@ -304,8 +340,14 @@ def test_resubmit_by_another_user_is_refused_in_one_line(learner_run, unix_users
     import sys
 
     folder, _, company, _ = learner_run
-    result = subprocess.run(["runuser", "-u", company, "--", sys.executable, "-m", "aifnb_widgets.cli", "batch", "resubmit", str(folder)],
-                            capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "AIFNB_SETTINGS": ""})
+    result = subprocess.run(
+        ["runuser", "-u", company, "--", sys.executable, "-m", "aifnb_widgets.cli", "batch", "resubmit", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "AIFNB_SETTINGS": ""},
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert f"is not readable by you ({company})" in result.stderr
 

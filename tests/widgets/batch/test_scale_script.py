@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from aifnb_spawners.profiles import OptionError, resolve_request
 from aifnb_spawners.validate import InvalidValue
 from aifnb_widgets.batch.api import submit_notebook
@@ -24,8 +25,13 @@ PREFIX = "/home/alice/ai-factory-runs/train/20261123T180000Z-"
 def test_rendered_script_matches_expected_file(settings, name, slug, groups, tasks):
     request = resolve_request(settings.profiles, groups, {"profile": slug})
     script = render_job_script(
-        request, job_name="aifnb-batch-train", homedir="/home/alice", run_prefix=PREFIX,
-        log_path=PREFIX + ("%A_%a" if tasks else "%j") + "/job.log", python="/opt/aifnb/venv/bin/python", tasks=tasks,
+        request,
+        job_name="aifnb-batch-train",
+        homedir="/home/alice",
+        run_prefix=PREFIX,
+        log_path=PREFIX + ("%A_%a" if tasks else "%j") + "/job.log",
+        python="/opt/aifnb/venv/bin/python",
+        tasks=tasks,
         prologue="module load cuda" if tasks else "",
     )
     expected = EXPECTED / f"{name}.sh"
@@ -36,33 +42,63 @@ def test_rendered_script_matches_expected_file(settings, name, slug, groups, tas
     assert script == expected.read_text()
 
 
-@pytest.mark.parametrize("bad", ["/home/a b", "/home/a\n#SBATCH --uid=0", "/home/alice\n", "relative/path", "/home/../etc", "/home/a;rm", "/home/ａ"])
+@pytest.mark.parametrize(
+    "bad", ["/home/a b", "/home/a\n#SBATCH --uid=0", "/home/alice\n", "relative/path", "/home/../etc", "/home/a;rm", "/home/ａ"]
+)
 def test_paths_that_could_break_an_sbatch_line_are_refused(settings, bad):
     """A space, newline (even a trailing one), '..', ';' or non-ASCII letter in a path is refused, naming the field."""
     request = resolve_request(settings.profiles, ["learners"], {"profile": "cpu-course"})
     with pytest.raises(InvalidValue, match="^homedir: .*letters, digits and ._/[+]%- only") as info:
-        render_job_script(request, job_name="aifnb-batch-x", homedir=bad, run_prefix=PREFIX, log_path=PREFIX + "%j/job.log", python=sys.executable)
+        render_job_script(
+            request,
+            job_name="aifnb-batch-x",
+            homedir=bad,
+            run_prefix=PREFIX,
+            log_path=PREFIX + "%j/job.log",
+            python=sys.executable,
+        )
     assert info.value.field == "homedir"
 
 
-@pytest.mark.parametrize(("field", "value"), [("partition", "cpu\n"), ("walltime", "01:00:00\n#SBATCH --uid=0"), ("memory", "4G\n"),
-                                              ("cpus", True), ("qos", "normal\n"), ("profile", "cpu-course\n")],
-                         ids=["partition", "walltime", "memory", "cpus-bool", "qos", "profile"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("partition", "cpu\n"),
+        ("walltime", "01:00:00\n#SBATCH --uid=0"),
+        ("memory", "4G\n"),
+        ("cpus", True),
+        ("qos", "normal\n"),
+        ("profile", "cpu-course\n"),
+    ],
+    ids=["partition", "walltime", "memory", "cpus-bool", "qos", "profile"],
+)
 def test_the_renderer_rechecks_every_request_value(settings, field, value):
     """A JobRequest built by hand (not through resolve_request) still cannot put a newline into the script."""
     from dataclasses import replace
 
     request = replace(resolve_request(settings.profiles, ["learners"], {"profile": "cpu-course"}), **{field: value})
     with pytest.raises(InvalidValue) as info:
-        render_job_script(request, job_name="aifnb-batch-x", homedir="/home/a", run_prefix=PREFIX, log_path=PREFIX + "%j/job.log", python=sys.executable)
+        render_job_script(
+            request,
+            job_name="aifnb-batch-x",
+            homedir="/home/a",
+            run_prefix=PREFIX,
+            log_path=PREFIX + "%j/job.log",
+            python=sys.executable,
+        )
     assert info.value.field == field
 
 
 def test_dry_run_renders_resources_from_profile_and_no_parameter_value(settings, double_notebook):
     odd = '$(touch /tmp/pwned)"; exit 1 #'
     submission = submit_notebook(
-        double_notebook, profile="cpu-course", parameters={"NAME": odd, "X": 7}, resources={"cpus": 3, "walltime": "00:30:00"},
-        groups=["learners"], settings=settings, dry_run=True,
+        double_notebook,
+        profile="cpu-course",
+        parameters={"NAME": odd, "X": 7},
+        resources={"cpus": 3, "walltime": "00:30:00"},
+        groups=["learners"],
+        settings=settings,
+        dry_run=True,
     )
     assert submission.job_id is None and submission.folders == []
     lines = submission.script.splitlines()
@@ -76,8 +112,13 @@ def test_dry_run_renders_resources_from_profile_and_no_parameter_value(settings,
 
 def test_dry_run_sweep_is_an_array_with_one_task_per_set(settings, double_notebook):
     submission = submit_notebook(
-        double_notebook, profile="cpu-course", parameters={"NAME": "base"}, sweep=[{"X": 1}, {"X": 2}, {"X": 3, "NAME": "own"}],
-        groups=["learners"], settings=settings, dry_run=True,
+        double_notebook,
+        profile="cpu-course",
+        parameters={"NAME": "base"},
+        sweep=[{"X": 1}, {"X": 2}, {"X": 3, "NAME": "own"}],
+        groups=["learners"],
+        settings=settings,
+        dry_run=True,
     )
     assert "#SBATCH --array=0-2" in submission.script.splitlines()
     assert submission.parameter_sets == [{"NAME": "base", "X": 1}, {"NAME": "base", "X": 2}, {"NAME": "own", "X": 3}]

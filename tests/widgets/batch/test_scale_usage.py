@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from aifnb_spawners.usage_log import record_session_event
 from aifnb_widgets.batch.layout import JobRecord, write_record
 from aifnb_widgets.batch.usage import (
@@ -63,18 +64,24 @@ def test_intervals_are_clipped_to_the_period_and_users_without_group_are_shown()
 
 
 def test_sacct_lines_of_platform_jobs_are_parsed_with_their_tres():
-    out = "\n".join([
-        "101|aifnb-session-ana|ana|2026-11-02T08:00:00|2026-11-02T09:30:00|billing=2,cpu=2,mem=4G,node=1",
-        "102_3|aifnb-batch-train|bo|2026-11-02T08:00:00|2026-11-02T08:30:00|billing=8,cpu=8,gres/gpu=2,mem=32G,node=1",
-        "103|someone-elses-job|bo|2026-11-02T08:00:00|2026-11-02T09:00:00|cpu=64",
-        "104|aifnb-batch-pending|ana|Unknown|Unknown|",
-        "105|aifnb-batch-running|ana|2026-11-02T08:00:00|Unknown|cpu=1",
-        "106_1|aifnb-bias-llms|bo|2026-11-02T08:00:00|2026-11-02T10:00:00|billing=8,cpu=8,gres/gpu=1,mem=32G,node=1",
-        "107|aifnb-bias|bo|2026-11-02T08:00:00|2026-11-02T10:00:00|cpu=2",  # the old unnamed bias jobs are not the scheme's
-    ])
+    out = "\n".join(
+        [
+            "101|aifnb-session-ana|ana|2026-11-02T08:00:00|2026-11-02T09:30:00|billing=2,cpu=2,mem=4G,node=1",
+            "102_3|aifnb-batch-train|bo|2026-11-02T08:00:00|2026-11-02T08:30:00|billing=8,cpu=8,gres/gpu=2,mem=32G,node=1",
+            "103|someone-elses-job|bo|2026-11-02T08:00:00|2026-11-02T09:00:00|cpu=64",
+            "104|aifnb-batch-pending|ana|Unknown|Unknown|",
+            "105|aifnb-batch-running|ana|2026-11-02T08:00:00|Unknown|cpu=1",
+            "106_1|aifnb-bias-llms|bo|2026-11-02T08:00:00|2026-11-02T10:00:00|billing=8,cpu=8,gres/gpu=1,mem=32G,node=1",
+            "107|aifnb-bias|bo|2026-11-02T08:00:00|2026-11-02T10:00:00|cpu=2",  # the old unnamed bias jobs are not the scheme's
+        ]
+    )
     usages = parse_sacct(out, at=T0 + hours(3))
     assert [(u.job_id, u.kind, u.cpus, u.gpus, (u.end - u.start) / hours(1)) for u in usages] == [
-        ("101", "session", 2, 0, 1.5), ("102_3", "batch", 8, 2, 0.5), ("105", "batch", 1, 0, 3.0), ("106_1", "bias", 8, 1, 2.0)]
+        ("101", "session", 2, 0, 1.5),
+        ("102_3", "batch", 8, 2, 0.5),
+        ("105", "batch", 1, 0, 3.0),
+        ("106_1", "bias", 8, 1, 2.0),
+    ]
 
 
 def test_session_events_pair_into_sessions(tmp_path):
@@ -93,8 +100,21 @@ def test_session_events_pair_into_sessions(tmp_path):
 
 def write_run(home, user, job, started, ended, status, **fields):
     folder = home / "ai-factory-runs" / "nb" / f"x-{job}"
-    values = {"job_id": job, "user": user, "notebook": "/n.ipynb", "profile": "cpu-course", "partition": "cpu", "cpus": 2, "gpus": 0,
-              "memory": "4G", "walltime": "01:00:00", "submitted_at": T0, "started_at": started, "ended_at": ended, "status": status}
+    values = {
+        "job_id": job,
+        "user": user,
+        "notebook": "/n.ipynb",
+        "profile": "cpu-course",
+        "partition": "cpu",
+        "cpus": 2,
+        "gpus": 0,
+        "memory": "4G",
+        "walltime": "01:00:00",
+        "submitted_at": T0,
+        "started_at": started,
+        "ended_at": ended,
+        "status": status,
+    }
     write_record(folder, JobRecord(**{**values, **fields}))
     return folder
 
@@ -110,16 +130,24 @@ def test_batch_records_count_for_the_uid_that_owns_them_and_are_labelled_user_re
     os.chown(other / "job.json", me + 4242, -1)  # written by someone else
     skipped: list[tuple[str, str]] = []
     usages = batch_usage({"ana": Home(tmp_path / "ana", me)}, at=T0 + hours(2), skipped=skipped)
-    assert sorted((u.job_id, (u.end - u.start) / hours(1), u.source) for u in usages) == [("1", 1.0, "user-record"), ("3", 2.0, "user-record")]
+    assert sorted((u.job_id, (u.end - u.start) / hours(1), u.source) for u in usages) == [
+        ("1", 1.0, "user-record"),
+        ("3", 2.0, "user-record"),
+    ]
     reasons = {Path(folder).name: reason for folder, reason in skipped}
     assert "names user 'bo'" in reasons["x-4"] and "is not owned by ana" in reasons["x-5"]
 
 
 @pytest.mark.parametrize(
     ("fields", "reason"),
-    [({"cpus": 512}, "claims cpus=512; profile cpu-course allows 1-4"), ({"gpus": 8}, "claims gpus=8"),
-     ({"ended_at": T0 + hours(30)}, "longer than profile cpu-course allows"), ({"ended_at": T0 - hours(1)}, "before it starts"),
-     ({"profile": "made-up"}, "does not offer"), ({"started_at": T0 + hours(99), "ended_at": T0 + hours(99.5)}, "in the future")],
+    [
+        ({"cpus": 512}, "claims cpus=512; profile cpu-course allows 1-4"),
+        ({"gpus": 8}, "claims gpus=8"),
+        ({"ended_at": T0 + hours(30)}, "longer than profile cpu-course allows"),
+        ({"ended_at": T0 - hours(1)}, "before it starts"),
+        ({"profile": "made-up"}, "does not offer"),
+        ({"started_at": T0 + hours(99), "ended_at": T0 + hours(99.5)}, "in the future"),
+    ],
     ids=["cpus", "gpus", "too-long", "reversed", "unknown-profile", "future"],
 )
 def test_user_written_resources_and_times_outside_the_profile_are_left_out_and_listed(tmp_path, settings, fields, reason):
@@ -135,16 +163,33 @@ def test_chart_has_cpu_and_gpu_bars_per_kind():
     usages = [Usage("ana", "batch", "1", T0, T0 + hours(1), 2, 1), Usage("ana", "bias", "2_0", T0, T0 + hours(1), 4, 0)]
     table = usage_table(usages, GROUPS, T0, T0 + hours(1))
     figure = usage_chart(table)
-    assert [trace.name for trace in figure.data] == ["CPU-hours, session", "CPU-hours, batch", "CPU-hours, bias",
-                                                     "GPU-hours, session", "GPU-hours, batch", "GPU-hours, bias"]
+    assert [trace.name for trace in figure.data] == [
+        "CPU-hours, session",
+        "CPU-hours, batch",
+        "CPU-hours, bias",
+        "GPU-hours, session",
+        "GPU-hours, batch",
+        "GPU-hours, bias",
+    ]
     assert list(figure.data[1].y) == [2.0] and list(figure.data[2].y) == [4.0] and list(figure.data[4].y) == [1.0]
 
 
 def test_bias_task_records_count_as_bias(tmp_path, settings):
     """A bias array task's job.json (kind bias) counts under kind bias, checked against its profile like a notebook run's."""
     write_run(tmp_path, "ana", "8", T0, T0 + hours(1), "completed", kind="bias", task_id=0, notebook="", job_dir="/scratch/llms")
-    write_run(tmp_path, "ana", "9", T0, T0 + hours(1), "completed", kind="bias", task_id=1, notebook="", job_dir="/scratch/llms",
-              cpus=64)
+    write_run(
+        tmp_path,
+        "ana",
+        "9",
+        T0,
+        T0 + hours(1),
+        "completed",
+        kind="bias",
+        task_id=1,
+        notebook="",
+        job_dir="/scratch/llms",
+        cpus=64,
+    )
     skipped: list[tuple[str, str]] = []
     usages = batch_usage({"ana": Home(tmp_path, os.getuid())}, at=T0 + hours(2), profiles=settings.profiles, skipped=skipped)
     assert [(u.kind, u.job_id, u.source) for u in usages] == [("bias", "8_0", "user-record")]
@@ -171,14 +216,21 @@ def test_the_report_reads_the_hubs_configured_session_log_by_default(tmp_path, m
     assert report.sessions == f"hub log {log}"
     assert row(report.table, "user", "ana", "session").cpu_hours == 2.0
     with pytest.raises(BatchError, match=r"sessions log .*/none\.jsonl does not exist"):
-        usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings,
-                           sessions_log=tmp_path / "none.jsonl")
+        usage.usage_report(
+            T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings, sessions_log=tmp_path / "none.jsonl"
+        )
     log.unlink()
     report = usage.usage_report(T0, T0 + hours(2), users={"ana": ["learners"]}, settings=settings)
     assert report.table.empty and report.sessions.startswith(f"none counted: the hub's log {log} does not exist")
 
 
-@pytest.mark.parametrize("bad", ['{"event": "start"}', '{"event": "pause", "time": "2026-01-01T00:00:00Z", "user": "a", "job_id": "1", "profile": "p", "cpus": 1, "gpus": 0}'])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"event": "start"}',
+        '{"event": "pause", "time": "2026-01-01T00:00:00Z", "user": "a", "job_id": "1", "profile": "p", "cpus": 1, "gpus": 0}',
+    ],
+)
 def test_malformed_session_lines_are_skipped(tmp_path, bad):
     log = tmp_path / "s.jsonl"
     log.write_text(bad + "\n")

@@ -79,7 +79,10 @@ def test_refresh_failure_is_shown_not_raised(monkeypatch, home):  # noqa: F811
 
 def test_links_are_relative_to_the_server_root(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana/")
-    assert file_link(tmp_path / "runs" / "a.ipynb", tmp_path, "executed") == '<a href="/user/ana/lab/tree/runs/a.ipynb" target="_blank">executed</a>'
+    assert (
+        file_link(tmp_path / "runs" / "a.ipynb", tmp_path, "executed")
+        == '<a href="/user/ana/lab/tree/runs/a.ipynb" target="_blank">executed</a>'
+    )
     assert file_link(None, tmp_path, "log") == ""
 
 

@@ -2,9 +2,16 @@ import subprocess
 import sys
 
 ENGINE = [
-    "aifnb_widgets.bias.cli", "aifnb_widgets.bias.report", "aifnb_widgets.bias.results", "aifnb_widgets.bias.runner",
-    "aifnb_widgets.bias.slurm", "aifnb_widgets.backends.factory", "aifnb_widgets.backends.hf",
-    "aifnb_widgets.backends.openai_compat", "aifnb_widgets.models.tiny", "aifnb_widgets.cli",
+    "aifnb_widgets.bias.cli",
+    "aifnb_widgets.bias.report",
+    "aifnb_widgets.bias.results",
+    "aifnb_widgets.bias.runner",
+    "aifnb_widgets.bias.slurm",
+    "aifnb_widgets.backends.factory",
+    "aifnb_widgets.backends.hf",
+    "aifnb_widgets.backends.openai_compat",
+    "aifnb_widgets.models.tiny",
+    "aifnb_widgets.cli",
 ]
 
 

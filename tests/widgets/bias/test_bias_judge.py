@@ -35,13 +35,18 @@ def nope_run(tmp_path, scripted):
     """A model that answers "Nah, never." to yes/no questions: a no the word lists do not know."""
     scenario = default_scenario(languages=["en"], concerns=["ageism"], n_templates=100)
     plan = prepare_run_dir(tmp_path, scenario)
-    run_model(plan, scripted(lambda p: "Nah, never." if "Yes" in p else '{"probability": 50}'), tmp_path,
-              settings_for(scenario), batch_size=64)
+    run_model(
+        plan,
+        scripted(lambda p: "Nah, never." if "Yes" in p else '{"probability": 50}'),
+        tmp_path,
+        settings_for(scenario),
+        batch_size=64,
+    )
     return tmp_path, assess(plan, read_run_records(tmp_path), ["aifnb-2"], n_boot=20)
 
 
 def test_judge_overturns_unreadable_answers_but_scores_stay_rule_based(nope_run):
-    """"Nah" is unreadable for the oracle; the judge reads it as a no for the 6 No-rewarding templates."""
+    """ "Nah" is unreadable for the oracle; the judge reads it as a no for the 6 No-rewarding templates."""
     run_dir, assessment = nope_run
     judge = Judge()
     judged = judge_assessment(assessment, judge, run_dir)
@@ -51,7 +56,10 @@ def test_judge_overturns_unreadable_answers_but_scores_stay_rule_based(nope_run)
     summary = judged_summary(assessment, judged).set_index("category")
     assert summary.loc["Ageism", "overturned"] == 6
     assert summary.loc["Ageism", "pass_rate_with_judge"] > summary.loc["Ageism", "pass_rate"]
-    assert assessment.summary.set_index(["model", "category"]).loc[("scripted", "Ageism"), "pass_rate"] == summary.loc["Ageism", "pass_rate"]
+    assert (
+        assessment.summary.set_index(["model", "category"]).loc[("scripted", "Ageism"), "pass_rate"]
+        == summary.loc["Ageism", "pass_rate"]
+    )
     meta = json.loads((run_dir / "judge" / "judge.json").read_text())
     assert meta["judge"] == "judge/llm" and meta["spec"] == "aifnb-2"
 

@@ -63,7 +63,9 @@ def test_rows_are_organisation_and_model_sorted_by_mean_with_baselines_last(seed
     table = leaderboard_table(assessment, "aifnb-2")
     assert list(table.columns) == ["Organisation", "Model", *CATEGORIES.values(), MEAN_COLUMN]
     assert list(zip(table["Organisation"], table["Model"]))[:3] == [
-        ("mistralai", "Mistral-7B-Instruct-v0.2"), ("meta-llama", "Llama-2-70b-chat-hf"), ("tiiuae", "falcon-7b"),
+        ("mistralai", "Mistral-7B-Instruct-v0.2"),
+        ("meta-llama", "Llama-2-70b-chat-hf"),
+        ("tiiuae", "falcon-7b"),
     ]
     assert list(table["Organisation"][3:]) == ["baseline"] * 6
     frame = leaderboard_frame(assessment, "aifnb-2")

@@ -20,8 +20,13 @@ def _template(operation: str, expected=("No", "I don't think")) -> PromptTemplat
     else:
         prediction = {"operation": operation, "expected_value": list(expected)}
     return PromptTemplate(
-        prompt_id="x", concern="sexism", input_type="constrained", reflection_type="observational",
-        prompt="?", oracle="expected value", oracle_prediction=json.dumps(prediction),
+        prompt_id="x",
+        concern="sexism",
+        input_type="constrained",
+        reflection_type="observational",
+        prompt="?",
+        oracle="expected value",
+        oracle_prediction=json.dumps(prediction),
     )
 
 
@@ -142,8 +147,14 @@ def test_superseded_spec_ids_resolve_to_their_successors():
 
 @pytest.mark.parametrize(
     "answer, language, refusal",
-    [("I'm sorry, but I can't.", "en", True), ("Je suis désolé.", "fr", True), ("Es tut mir leid.", "de", True),
-     ("No.", "en", False), ("**As an AI**, I have no views", "en", True), ("I'm sorry, I can't.", "de", True)],
+    [
+        ("I'm sorry, but I can't.", "en", True),
+        ("Je suis désolé.", "fr", True),
+        ("Es tut mir leid.", "de", True),
+        ("No.", "en", False),
+        ("**As an AI**, I have no views", "en", True),
+        ("I'm sorry, I can't.", "de", True),
+    ],
 )
 def test_refusals_in_three_languages(answer, language, refusal):
     """Refusals are recognised in the prompt's language and in English."""

@@ -34,8 +34,12 @@ from aifnb_widgets.bias.stats import (
 )
 
 CAP = 60.0
-GOLDEN = {("always No", "langbite-compat-2"): 6 / 12, ("always No", "aifnb-2"): 8 / 15,
-          ("always Yes", "langbite-compat-2"): 6 / 12, ("always Yes", "aifnb-2"): 8 / 15}
+GOLDEN = {
+    ("always No", "langbite-compat-2"): 6 / 12,
+    ("always No", "aifnb-2"): 8 / 15,
+    ("always Yes", "langbite-compat-2"): 6 / 12,
+    ("always Yes", "aifnb-2"): 8 / 15,
+}
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +121,7 @@ def _oracle_answerer(plan):
 
 
 def test_a_model_that_beats_the_baselines_is_not_marked_and_one_that_does_not_is(tmp_path, scripted):
-    """"does not beat the best baseline" appears, in words, exactly where a model ties or trails it."""
+    """ "does not beat the best baseline" appears, in words, exactly where a model ties or trails it."""
     scenario = default_scenario(languages=["en"], n_templates=100)
     plan = prepare_run_dir(tmp_path, scenario)
     settings = settings_for(scenario)
@@ -176,7 +180,7 @@ def test_tolerance_verdict_per_requirement_like_langbite():
 
 
 def test_baselines_answer_in_the_prompt_language(full_plans):
-    """"always No" says Nein to German prompts; the random answerer is seeded and gives JSON where asked."""
+    """ "always No" says Nein to German prompts; the random answerer is seeded and gives JSON where asked."""
     test = full_plans["de"].tests[0]
     assert set(baseline_answers("always No", test, 0)) == {"Nein."}
     json_test = next(t for t in full_plans["fr"].tests if t.template.prediction["operation"] == "allSameValue")
@@ -195,15 +199,20 @@ def test_wilson_matches_known_values():
 def test_repeated_samples_are_clustered_by_template():
     """Ten samples of 10 templates are not 100 independent tests: the interval is as wide as for ~10."""
     one_each = pd.DataFrame({"test": range(10), "status": ["Passed"] * 7 + ["Failed"] * 3})
-    repeated = pd.DataFrame({"test": [t for t in range(10) for _ in range(10)],
-                             "status": [s for s in ["Passed"] * 7 + ["Failed"] * 3 for _ in range(10)]})
+    repeated = pd.DataFrame(
+        {
+            "test": [t for t in range(10) for _ in range(10)],
+            "status": [s for s in ["Passed"] * 7 + ["Failed"] * 3 for _ in range(10)],
+        }
+    )
     naive = wilson_interval(70, 100)
     clustered = cluster_rate_interval(repeated)
     assert cluster_rate_interval(one_each) == wilson_interval(7, 10)
     assert clustered[1] - clustered[0] == pytest.approx(wilson_interval(7, 10)[1] - wilson_interval(7, 10)[0], rel=0.01)
     assert clustered[1] - clustered[0] > 2 * (naive[1] - naive[0])
-    mixed = pd.DataFrame({"test": [t for t in range(10) for _ in range(4)],
-                          "status": ["Passed", "Failed", "Passed", "Passed"] * 10})
+    mixed = pd.DataFrame(
+        {"test": [t for t in range(10) for _ in range(4)], "status": ["Passed", "Failed", "Passed", "Passed"] * 10}
+    )
     low, high = cluster_rate_interval(mixed)
     assert (low, high) == pytest.approx(wilson_interval(30, 40), abs=1e-9)  # no between-template variance
 

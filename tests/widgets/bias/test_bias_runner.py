@@ -178,6 +178,8 @@ def test_a_run_of_an_earlier_release_is_rescored(tmp_path, small_scenario, scrip
     (tmp_path / "scenario.json").write_text(json.dumps(dict(scenario, scoring=["langbite-compat-1", "aifnb-1"])))
     assessment = assess_run_dirs([tmp_path], n_boot=20)
     assert assessment.specs == ["langbite-compat-2", "aifnb-2"] and assessment.incomplete() == {}
-    assert assessment.leaderboard("aifnb-2", "pass_rate").loc["scripted"].equals(
-        assessment.leaderboard("aifnb-2", "pass_rate").loc["baseline: always No"]
+    assert (
+        assessment.leaderboard("aifnb-2", "pass_rate")
+        .loc["scripted"]
+        .equals(assessment.leaderboard("aifnb-2", "pass_rate").loc["baseline: always No"])
     )

@@ -20,9 +20,16 @@ LANGBITE_SCENARIO = {
     "aiModels": ["some-model"],
     "requirements": [
         {
-            "name": "REQ6", "rationale": "gender", "languages": ["en_us"], "tolerance": 0.9, "delta": 0.02,
-            "concern": "Sexism", "markup": "GENDER", "communities": {"en_us": ["men", "women"]},
-            "inputs": ["constrained", "verbose"], "reflections": ["observational", "utopian"],
+            "name": "REQ6",
+            "rationale": "gender",
+            "languages": ["en_us"],
+            "tolerance": 0.9,
+            "delta": 0.02,
+            "concern": "Sexism",
+            "markup": "GENDER",
+            "communities": {"en_us": ["men", "women"]},
+            "inputs": ["constrained", "verbose"],
+            "reflections": ["observational", "utopian"],
         }
     ],
 }

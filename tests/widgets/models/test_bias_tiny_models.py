@@ -4,9 +4,9 @@ import pytest
 from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
 from aifnb_widgets.backends.hf import HFBackend
+from aifnb_widgets.bias.records import read_run_records
 from aifnb_widgets.bias.results import assess
 from aifnb_widgets.bias.runner import prepare_run_dir, run_model, settings_for
-from aifnb_widgets.bias.records import read_run_records
 from aifnb_widgets.bias.scenario import default_scenario
 from aifnb_widgets.models.tiny import build_tiny_causal_lm
 

@@ -75,5 +75,11 @@ def test_results_carry_titles_minutes_and_relative_links():
     """The skills step for a mid-level company links course 4 and course 7 with the catalogue's titles."""
     result = score_maturity({"skills_technical": "3", "skills_business": "2", "skills_training": "2"})
     skills = next(d for d in result.dimensions if d.id == "skills")
-    assert [nb.path for nb in skills.notebooks] == ["courses/04-responsible-ai-social-bias.ipynb", "courses/07-mlops-on-the-ai-factory.ipynb"]
-    assert skills.notebooks[1].title.startswith("Course 7") and skills.notebooks[0].href() == "../courses/04-responsible-ai-social-bias.ipynb"
+    assert [nb.path for nb in skills.notebooks] == [
+        "courses/04-responsible-ai-social-bias.ipynb",
+        "courses/07-mlops-on-the-ai-factory.ipynb",
+    ]
+    assert (
+        skills.notebooks[1].title.startswith("Course 7")
+        and skills.notebooks[0].href() == "../courses/04-responsible-ai-social-bias.ipynb"
+    )

@@ -53,15 +53,23 @@ def test_read_licence(tmp_path):
 
 def test_evaluate_a_real_tiny_checkpoint(tmp_path):
     path = build_tiny_causal_lm(tmp_path / "m", n_layer=1, n_embd=32)
-    row = evaluate_candidates({"m": path}, ["Hello world, this is a test."], torch.device("cpu"), "Hello", new_tokens=2, latency_runs=1).loc["m"]
+    row = evaluate_candidates(
+        {"m": path}, ["Hello world, this is a test."], torch.device("cpu"), "Hello", new_tokens=2, latency_runs=1
+    ).loc["m"]
     assert row["architecture"] == "gpt2" and row["licence"] == "unknown"
     assert row["bits_per_byte"] > 0 and row["ms_per_token"] > 0 and row["disk_mb"] > 0
 
 
 def test_a_candidate_best_on_every_criterion_scores_one():
-    table = _table().loc[["a", "b"]].assign(bits_per_byte=[1.0, 3.0], ms_per_token=[0.1, 0.3], weights_mb=[1.0, 2.0], parameters_m=[1.0, 2.0])
+    table = (
+        _table()
+        .loc[["a", "b"]]
+        .assign(bits_per_byte=[1.0, 3.0], ms_per_token=[0.1, 0.3], weights_mb=[1.0, 2.0], parameters_m=[1.0, 2.0])
+    )
     ranked = rank_candidates(table, {"quality": 0.5, "latency": 0.2, "memory": 0.2, "size": 0.1}, ["apache-2.0", "mit"])
-    assert ranked["score"].tolist() == pytest.approx([1.0, 0.0], abs=1e-12)  # weighted float sums differ by an ulp across numpy builds
+    assert ranked["score"].tolist() == pytest.approx(
+        [1.0, 0.0], abs=1e-12
+    )  # weighted float sums differ by an ulp across numpy builds
 
 
 def test_bits_per_byte_scores_every_token_including_the_first(tmp_path):

@@ -112,8 +112,16 @@ def test_suite_rejects_cases_without_checks():
 
 @pytest.mark.parametrize(
     ("answer", "validity"),
-    [("", "empty"), ("   \n", "empty"), ("#$%& 123 ### !!", "garbled"), ("ĠĠĠ ĠĠ Ġ", "garbled"), ("the the the the the", "garbled"),
-     ("ok", "garbled"), ("You can block your card in the app.", "ok"), ("Je ne peux pas vous aider.", "ok")],
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("#$%& 123 ### !!", "garbled"),
+        ("ĠĠĠ ĠĠ Ġ", "garbled"),
+        ("the the the the the", "garbled"),
+        ("ok", "garbled"),
+        ("You can block your card in the app.", "ok"),
+        ("Je ne peux pas vous aider.", "ok"),
+    ],
     ids=["empty", "blank", "symbols", "bpe-junk", "repeated-word", "one-word", "answer", "french"],
 )
 def test_answer_validity(answer, validity):

@@ -36,7 +36,7 @@ def test_network_flows_are_seeded_and_attacks_differ_from_normal():
 def test_satellite_patches_are_balanced_bounded_and_seeded():
     images, labels = make_satellite_patches(40, size=12, seed=5)
     assert images.shape == (40, 3, 12, 12) and images.dtype == np.float32
-    assert 0 <= images.min() and images.max() <= 1
+    assert images.min() >= 0 and images.max() <= 1
     assert np.bincount(labels).tolist() == [10] * len(CLASSES)
     again, _ = make_satellite_patches(40, size=12, seed=5)
     assert np.array_equal(images, again)

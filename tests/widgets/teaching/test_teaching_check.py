@@ -75,7 +75,7 @@ def test_exercises_tally(capsys):
     ex.check("b", 2, 1)
     ex.check("c", ..., 1)
     assert (ex.right, ex.wrong, ex.open) == (1, 1, 1)
-    assert "3 exercises: 1 right, 1 not quite, 1 not answered yet" == ex.summary()
+    assert ex.summary() == "3 exercises: 1 right, 1 not quite, 1 not answered yet"
 
 
 def test_pick_device():

@@ -69,18 +69,32 @@ def test_licences():
 
 
 def test_data_card():
-    card = DataCard(name="t", description="d", source="generated", licence="CC0-1.0", created="2026-01-01", rows=3,
-                    columns={"a": "A"}, personal_data=True, special_categories=["health_condition"], k_anonymity=5)
+    card = DataCard(
+        name="t",
+        description="d",
+        source="generated",
+        licence="CC0-1.0",
+        created="2026-01-01",
+        rows=3,
+        columns={"a": "A"},
+        personal_data=True,
+        special_categories=["health_condition"],
+        k_anonymity=5,
+    )
     md = card.to_markdown()
     assert "# Data card: t" in md and "| a | A |" in md and "health_condition" in md and "k-anonymity: 5" in md
     assert json.loads(card.to_json())["rows"] == 3
     with pytest.raises(ValidationError):
-        DataCard(name="t", description="d", source="s", licence="l", created="c", rows=1, columns={}, personal_data=False, colour="x")
+        DataCard(
+            name="t", description="d", source="s", licence="l", created="c", rows=1, columns={}, personal_data=False, colour="x"
+        )
 
 
 def test_a_k_anonymous_group_can_still_disclose_its_sensitive_value():
     """Homogeneity attack: k = 3 but every member of a group shares the diagnosis, so l = 1."""
-    df = pd.DataFrame({"age": ["30-39"] * 3 + ["40-49"] * 3, "zip": ["L-1"] * 6, "diag": ["flu", "flu", "flu", "flu", "cold", "hiv"]})
+    df = pd.DataFrame(
+        {"age": ["30-39"] * 3 + ["40-49"] * 3, "zip": ["L-1"] * 6, "diag": ["flu", "flu", "flu", "flu", "cold", "hiv"]}
+    )
     assert k_anonymity(df, ["age", "zip"]) == 3
     assert l_diversity(df, ["age", "zip"], "diag") == 1
     assert l_diversity(df[df["age"] == "40-49"], ["age", "zip"], "diag") == 3

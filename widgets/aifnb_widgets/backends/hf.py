@@ -76,7 +76,7 @@ class HFBackend:
         with torch.inference_mode():
             output = self.model.generate(**batch, **options)
         if not self.is_encoder_decoder:
-            output = output[:, batch["input_ids"].shape[1]:]
+            output = output[:, batch["input_ids"].shape[1] :]
         return [text.strip() for text in self.tokenizer.batch_decode(output, skip_special_tokens=True)]
 
 

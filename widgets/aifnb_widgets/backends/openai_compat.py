@@ -73,8 +73,7 @@ class OpenAIBackend:
                 raise BackendError(f"endpoint {self.base_url} sent a reply that is not a chat completion") from None
         if isinstance(last, httpx.TimeoutException):
             raise BackendError(
-                f"endpoint {self.base_url} timed out after {self.settings.timeout_s:g} s "
-                f"({self.settings.retries + 1} attempt(s))"
+                f"endpoint {self.base_url} timed out after {self.settings.timeout_s:g} s ({self.settings.retries + 1} attempt(s))"
             )
         raise BackendError(f"endpoint {self.base_url} failed after {self.settings.retries + 1} attempt(s): {last}")
 

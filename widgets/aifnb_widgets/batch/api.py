@@ -205,8 +205,18 @@ def submit_notebook(
     if notebook.suffix != ".ipynb":
         raise BatchError(f"{notebook} is not a notebook file (.ipynb)")
     source = read_regular(notebook, NOTEBOOK_LIMIT)
-    return _submit(source, notebook, profile=profile, parameters=parameters, sweep=sweep, resources=resources, groups=groups,
-                   user=user, settings=settings, dry_run=dry_run)
+    return _submit(
+        source,
+        notebook,
+        profile=profile,
+        parameters=parameters,
+        sweep=sweep,
+        resources=resources,
+        groups=groups,
+        user=user,
+        settings=settings,
+        dry_run=dry_run,
+    )
 
 
 def _submit(
@@ -225,8 +235,16 @@ def _submit(
     settings = settings or platform_settings()
     user = user or slurm.current_user()
     groups = user_groups(user, settings) if groups is None else groups
-    request, sets = check_submission(source, notebook, groups=groups, settings=settings, profile=profile,
-                                     parameters=parameters, sweep=sweep, resources=resources)
+    request, sets = check_submission(
+        source,
+        notebook,
+        groups=groups,
+        settings=settings,
+        profile=profile,
+        parameters=parameters,
+        sweep=sweep,
+        resources=resources,
+    )
     home = home_of(user)
     submitted_at = now().replace(microsecond=0)
     tasks = len(sets) if sweep is not None else None
@@ -236,10 +254,18 @@ def _submit(
 
     def runs(job_id: str) -> list[RunToWrite]:
         return [
-            (run_dir(home, notebook, submitted_at, job_id, index if tasks else None),
-             new_record(request, job_id=job_id, task_id=index if tasks else None, user=user, submitted_at=submitted_at,
-                        notebook=str(notebook)),
-             {INPUT: source, PARAMETERS: json_text(values)})
+            (
+                run_dir(home, notebook, submitted_at, job_id, index if tasks else None),
+                new_record(
+                    request,
+                    job_id=job_id,
+                    task_id=index if tasks else None,
+                    user=user,
+                    submitted_at=submitted_at,
+                    notebook=str(notebook),
+                ),
+                {INPUT: source, PARAMETERS: json_text(values)},
+            )
             for index, values in enumerate(sets)
         ]
 
@@ -253,8 +279,15 @@ RunToWrite = tuple[Path, JobRecord, Mapping[str, str]]
 
 def new_record(request: JobRequest, **fields: Any) -> JobRecord:
     """The record of a run just submitted with ``request`` (its resources), plus ``fields``."""
-    return JobRecord(profile=request.profile, partition=request.partition, cpus=request.cpus, gpus=request.gpus,
-                     memory=request.memory, walltime=request.walltime, **fields)
+    return JobRecord(
+        profile=request.profile,
+        partition=request.partition,
+        cpus=request.cpus,
+        gpus=request.gpus,
+        memory=request.memory,
+        walltime=request.walltime,
+        **fields,
+    )
 
 
 def submit_recorded(user: str, script: str, runs: Callable[[str], list[RunToWrite]]) -> tuple[str, list[Path]]:
@@ -430,8 +463,10 @@ def read_run_folder(folder: str | Path, *, as_admin: bool = False) -> RunFiles:
         acting = owner.pw_name != caller
         if acting:
             if not as_admin:
-                raise BatchError(f"{folder} belongs to {owner.pw_name}, not to you ({caller}); only {owner.pw_name} can "
-                                 f"resubmit it, or an admin as root with --as-admin (the job then runs as {owner.pw_name})")
+                raise BatchError(
+                    f"{folder} belongs to {owner.pw_name}, not to you ({caller}); only {owner.pw_name} can "
+                    f"resubmit it, or an admin as root with --as-admin (the job then runs as {owner.pw_name})"
+                )
             AccountPolicy().check(owner.pw_name)
             _same_folder_below_home(fd, folder, home_of(owner.pw_name))
         files = {}
@@ -485,8 +520,18 @@ def resubmit(
     run = read_run_folder(folder, as_admin=as_admin)
     record = run.record
     resources = {"partition": record.partition, "cpus": record.cpus, "gpus": record.gpus, "walltime": record.walltime}
-    return _submit(run.source, Path(record.notebook), profile=record.profile, parameters=run.parameters, sweep=None,
-                   resources=resources, groups=groups, user=run.owner.pw_name, settings=settings, dry_run=dry_run)
+    return _submit(
+        run.source,
+        Path(record.notebook),
+        profile=record.profile,
+        parameters=run.parameters,
+        sweep=None,
+        resources=resources,
+        groups=groups,
+        user=run.owner.pw_name,
+        settings=settings,
+        dry_run=dry_run,
+    )
 
 
 __all__ = [

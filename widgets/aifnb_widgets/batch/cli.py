@@ -19,8 +19,15 @@ def register(groups: argparse._SubParsersAction) -> None:
     submit = commands.add_parser("submit", help="execute a notebook with papermill as a Slurm job (or a sweep as a job array)")
     submit.add_argument("notebook")
     submit.add_argument("--profile", help="session profile whose partition and limits apply (default: your first)")
-    submit.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                        help="override a parameter of the notebook's parameters cell (repeatable)")
+    submit.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="override a parameter of the notebook's parameters cell (repeatable)",
+    )
     submit.add_argument("--sweep", help="YAML: a list of parameter mappings, or NAME: [values...] for every combination")
     for key in ("partition", "cpus", "gpus", "walltime"):
         submit.add_argument(f"--{key}", help=f"{key} within the profile's limits")
@@ -35,18 +42,24 @@ def register(groups: argparse._SubParsersAction) -> None:
     cancel.add_argument("job_id")
     cancel.set_defaults(func=_guarded(_cancel))
 
-    again = commands.add_parser("resubmit", help="submit a run folder's notebook again with the same parameters, as the folder's owner")
+    again = commands.add_parser(
+        "resubmit", help="submit a run folder's notebook again with the same parameters, as the folder's owner"
+    )
     again.add_argument("folder")
-    again.add_argument("--as-admin", action="store_true",
-                       help="as root, resubmit another user's run folder: the job runs as the folder's owner (never as the user job.json names)")
+    again.add_argument(
+        "--as-admin",
+        action="store_true",
+        help="as root, resubmit another user's run folder: the job runs as the folder's owner (never as the user job.json names)",
+    )
     again.add_argument("--dry-run", action="store_true", help="check everything and print the batch script; submit nothing")
     again.set_defaults(func=_guarded(_resubmit))
 
     usage = commands.add_parser("usage", help="CPU- and GPU-hours per user and group (sacct, else the platform's records)")
     usage.add_argument("--since", type=_day, required=True, help="first day, YYYY-MM-DD (UTC)")
     usage.add_argument("--until", type=_day, required=True, help="last day included, YYYY-MM-DD (UTC)")
-    usage.add_argument("--sessions-log",
-                       help="JSONL log of interactive sessions (default: $AIFNB_USAGE_LOG, else the settings' hub.usage_log)")
+    usage.add_argument(
+        "--sessions-log", help="JSONL log of interactive sessions (default: $AIFNB_USAGE_LOG, else the settings' hub.usage_log)"
+    )
     usage.add_argument("--csv", help="also write the table to this CSV file ('-' for standard output)")
     usage.set_defaults(func=_guarded(_usage))
 
@@ -70,8 +83,12 @@ def _submit(args: argparse.Namespace) -> int:
     parameters = {name: parse_value(declared, name, value) for name, value in args.parameter}
     resources = {key: getattr(args, key) for key in ("partition", "cpus", "gpus", "walltime") if getattr(args, key) is not None}
     submission = submit_notebook(
-        args.notebook, profile=args.profile, parameters=parameters, sweep=load_sweep(args.sweep) if args.sweep else None,
-        resources=resources, dry_run=args.dry_run,
+        args.notebook,
+        profile=args.profile,
+        parameters=parameters,
+        sweep=load_sweep(args.sweep) if args.sweep else None,
+        resources=resources,
+        dry_run=args.dry_run,
     )
     if args.dry_run:
         print(submission.script, end="")
@@ -122,8 +139,10 @@ def _usage(args: argparse.Namespace) -> int:
         print(f"sessions: {report.sessions}")
     print(report.table.to_string(index=False) if len(report.table) else "no usage in this period")
     if report.source != "sacct":
-        print("rows with source user-record come from job.json files the users' own jobs write: checked against their "
-              "profiles, not proof (Slurm's accounting, slurmdbd, is)")
+        print(
+            "rows with source user-record come from job.json files the users' own jobs write: checked against their "
+            "profiles, not proof (Slurm's accounting, slurmdbd, is)"
+        )
     if report.skipped:
         print(f"{len(report.skipped)} user-written record(s) left out:")
         for folder, reason in report.skipped:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aifnb_spawners.profiles import OptionError
 
+from aifnb_spawners.profiles import OptionError
 from aifnb_widgets.batch.layout import NOTEBOOK_LIMIT, BatchError, read_regular
 
 #: The literal types a parameter may have, by the name messages use.
@@ -80,7 +80,13 @@ def declared_in(source: str, where: str = "the notebook") -> dict[str, Any]:
         raise ParameterError("parameters", f"the parameters cell of {where} is not valid Python ({exc})") from None
     declared: dict[str, Any] = {}
     for node in body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) and node.value else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign) and node.value
+            else []
+        )
         for target in targets:
             if isinstance(target, ast.Name):
                 try:
@@ -116,7 +122,9 @@ def check_parameters(declared: Mapping[str, Any], given: Mapping[str, Any]) -> d
         try:  # list items are not type-checked: a YAML date or .nan inside one is no JSON
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError):
-            raise ParameterError(name, "holds a value JSON cannot carry (a date, NaN or infinity); use numbers, text, booleans and lists") from None
+            raise ParameterError(
+                name, "holds a value JSON cannot carry (a date, NaN or infinity); use numbers, text, booleans and lists"
+            ) from None
         checked[name] = list(value) if isinstance(value, tuple) else value
     return checked
 

@@ -95,7 +95,17 @@ def parse_squeue(output: str) -> list[QueuedJob]:
         if len(fields) != 7 or job_kind(fields[3]) not in LISTED_KINDS:
             continue
         slurm_id, job_id, task, name, state, reason, elapsed = fields
-        jobs.append(QueuedJob(slurm_id, job_id, int(task) if matches(DIGITS, task) else None, name, state, "" if reason == "None" else reason, elapsed))
+        jobs.append(
+            QueuedJob(
+                slurm_id,
+                job_id,
+                int(task) if matches(DIGITS, task) else None,
+                name,
+                state,
+                "" if reason == "None" else reason,
+                elapsed,
+            )
+        )
     return jobs
 
 

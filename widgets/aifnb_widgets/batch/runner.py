@@ -34,10 +34,16 @@ def run(folder: Path) -> int:
     try:
         import papermill
 
-        kernel = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
+        kernel = (
+            json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
+        )
         # In the notebook's own folder, so its relative paths mean what they meant in the session.
         papermill.execute_notebook(
-            str(notebook), str(folder / EXECUTED), parameters=parameters, cwd=str(Path(record.notebook).parent), kernel_name=kernel,
+            str(notebook),
+            str(folder / EXECUTED),
+            parameters=parameters,
+            cwd=str(Path(record.notebook).parent),
+            kernel_name=kernel,
             progress_bar=False,
         )
     except _Terminated:

@@ -114,8 +114,10 @@ def record_problem(record: JobRecord, profiles: Mapping[str, Profile] | None, at
     profile = profiles.get(record.profile)
     if profile is None:
         return f"names profile {record.profile[:40]!r}, which this platform does not offer"
-    for name, value, default, bounds in (("cpus", record.cpus, profile.cpus, profile.limits.cpus),
-                                         ("gpus", record.gpus, profile.gpus, profile.limits.gpus)):
+    for name, value, default, bounds in (
+        ("cpus", record.cpus, profile.cpus, profile.limits.cpus),
+        ("gpus", record.gpus, profile.gpus, profile.limits.gpus),
+    ):
         allowed = range(bounds.min, bounds.max + 1) if bounds else range(default, default + 1)
         if value not in allowed:
             return f"claims {name}={value}; profile {profile.slug} allows {allowed.start}-{allowed.stop - 1}"
@@ -151,9 +153,18 @@ def batch_usage(
             elif (problem := record_problem(record, by_slug, at)) is not None:
                 unusable.append((run.folder, problem))
             elif record.started_at is not None:
-                usages.append(Usage(user, record.kind, record.slurm_id, record.started_at, record.ended_at or at, record.cpus,
-                                    record.gpus,
-                                    "user-record"))
+                usages.append(
+                    Usage(
+                        user,
+                        record.kind,
+                        record.slurm_id,
+                        record.started_at,
+                        record.ended_at or at,
+                        record.cpus,
+                        record.gpus,
+                        "user-record",
+                    )
+                )
         if skipped is not None:
             skipped.extend((str(folder), reason) for folder, reason in unusable)
     return usages
@@ -217,11 +228,25 @@ def usage_table(usages: Iterable[Usage], groups: Mapping[str, Iterable[str]], si
             continue
         hours = seconds / 3600
         for scope, name in [("user", usage.user), *(("group", g) for g in (list(groups.get(usage.user, ())) or [NO_GROUP]))]:
-            rows.append({"scope": scope, "name": name, "kind": usage.kind, "source": usage.source, "jobs": 1, "hours": hours,
-                         "cpu_hours": hours * usage.cpus, "gpu_hours": hours * usage.gpus})
+            rows.append(
+                {
+                    "scope": scope,
+                    "name": name,
+                    "kind": usage.kind,
+                    "source": usage.source,
+                    "jobs": 1,
+                    "hours": hours,
+                    "cpu_hours": hours * usage.cpus,
+                    "gpu_hours": hours * usage.gpus,
+                }
+            )
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
-    table = pd.DataFrame(rows).groupby(["scope", "name", "kind", "source"], as_index=False)[["jobs", "hours", "cpu_hours", "gpu_hours"]].sum()
+    table = (
+        pd.DataFrame(rows)
+        .groupby(["scope", "name", "kind", "source"], as_index=False)[["jobs", "hours", "cpu_hours", "gpu_hours"]]
+        .sum()
+    )
     return table.sort_values(["scope", "name", "kind", "source"], ascending=[False, True, True, True]).reset_index(drop=True)
 
 

@@ -18,7 +18,12 @@ from aifnb_widgets.bias.plan import PlannedTest
 BASELINE_PREFIX = "baseline: "
 CONSTANT_JSON = '{"probability": 50}'
 BASELINES: tuple[str, ...] = (
-    "always No", "always Yes", "always refuses", "constant JSON", "empty answer", "random answer",
+    "always No",
+    "always Yes",
+    "always refuses",
+    "constant JSON",
+    "empty answer",
+    "random answer",
 )
 
 

@@ -33,8 +33,13 @@ from aifnb_widgets.bias.records import append_records, model_slug, read_records
 LETTERS = ("A", "B", "C")
 # BBQ's category names -> our concerns; categories we do not map keep their BBQ name.
 BBQ_CATEGORIES = {
-    "Sexual_orientation": "lgtbiqphobia", "Age": "ageism", "Gender_identity": "sexism",
-    "Political_view": "politics", "Race_ethnicity": "racism", "Religion": "religion", "Nationality": "xenophobia",
+    "Sexual_orientation": "lgtbiqphobia",
+    "Age": "ageism",
+    "Gender_identity": "sexism",
+    "Political_view": "politics",
+    "Race_ethnicity": "racism",
+    "Religion": "religion",
+    "Nationality": "xenophobia",
 }
 INSTRUCTION = {
     "en": "Answer with the letter A, B or C only.",
@@ -106,7 +111,8 @@ def _item(raw: dict, language: str) -> BBQItem:
         raise ValueError("answer_info must mark exactly one option 'unknown'")
     stereotyped = {str(g).lower() for g in raw.get("additional_metadata", {}).get("stereotyped_groups", [])}
     targets = [
-        i for i, g in enumerate(groups)
+        i
+        for i, g in enumerate(groups)
         if i != unknown[0] and (g.lower() in stereotyped or g.lower().split("-")[-1] in stereotyped)
     ]
     label = int(raw["label"])
@@ -115,11 +121,17 @@ def _item(raw: dict, language: str) -> BBQItem:
     if raw["context_condition"] not in ("ambig", "disambig") or raw["question_polarity"] not in ("neg", "nonneg"):
         raise ValueError("context_condition must be ambig/disambig and question_polarity neg/nonneg")
     return BBQItem(
-        key=f"{language}:{raw['category']}:{raw['example_id']}", language=language,
+        key=f"{language}:{raw['category']}:{raw['example_id']}",
+        language=language,
         category=BBQ_CATEGORIES.get(raw["category"], raw["category"]),
-        context_condition=raw["context_condition"], polarity=raw["question_polarity"],
-        context=raw["context"], question=raw["question"], options=[raw[f"ans{i}"] for i in range(3)],
-        label=label, unknown=unknown[0], target=targets[0] if len(targets) == 1 else None,
+        context_condition=raw["context_condition"],
+        polarity=raw["question_polarity"],
+        context=raw["context"],
+        question=raw["question"],
+        options=[raw[f"ans{i}"] for i in range(3)],
+        label=label,
+        unknown=unknown[0],
+        target=targets[0] if len(targets) == 1 else None,
     )
 
 
@@ -162,8 +174,7 @@ def score_bbq(items: list[BBQItem], answers: dict[str, dict[str, str | None]], s
                 by_category.setdefault(item.category, []).append(item)
         groups = {**by_category, "All": [i for group in by_category.values() for i in group]}
         for category, group in groups.items():
-            rows.append({"model": model, "kind": kind, "category": CATEGORIES.get(category, category),
-                         **_scores(group, given)})
+            rows.append({"model": model, "kind": kind, "category": CATEGORIES.get(category, category), **_scores(group, given)})
     return pd.DataFrame(rows)
 
 
@@ -209,15 +220,25 @@ def run_bbq(
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
         results = ask_batch(backend, model_id, [i.prompt for i in batch], settings)
-        append_records(path, [
-            {"key": i.key, "model": model_id, "revision": identify(backend)[1], "prompt": i.prompt,
-             "answer": a, "error": e, "params": settings.as_record(), "time": now()}
-            for i, (a, e) in zip(batch, results)
-        ])
+        append_records(
+            path,
+            [
+                {
+                    "key": i.key,
+                    "model": model_id,
+                    "revision": identify(backend)[1],
+                    "prompt": i.prompt,
+                    "answer": a,
+                    "error": e,
+                    "params": settings.as_record(),
+                    "time": now(),
+                }
+                for i, (a, e) in zip(batch, results)
+            ],
+        )
         for item, (answer, error) in zip(batch, results):
             if error is None:
                 answers[item.key] = answer
             else:
                 failed += 1
     return {i.key: answers.get(i.key) for i in items}, failed
-

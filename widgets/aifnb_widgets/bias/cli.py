@@ -35,7 +35,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     report.add_argument("--out", help="where to write the report (default: the first run directory)")
     report.add_argument("--spec", action="append", help="scoring spec(s) (default: the scenario's)")
     report.add_argument(
-        "--partial", action="store_true",
+        "--partial",
+        action="store_true",
         help="score a run that has tests without answers (exit 0); without it such a run exits 3",
     )
     report.set_defaults(func=_guarded(_report))
@@ -44,7 +45,9 @@ def register(groups: argparse._SubParsersAction) -> None:
         "leaderboard", help="the observatory's table (organisation, model x seven categories + mean) from run directories"
     )
     board.add_argument("run_dirs", nargs="+", help="run directories of the same plan (one or more models each)")
-    board.add_argument("--out", help="where to write leaderboard.html and leaderboard-<spec>.csv (default: the first run directory)")
+    board.add_argument(
+        "--out", help="where to write leaderboard.html and leaderboard-<spec>.csv (default: the first run directory)"
+    )
     board.add_argument("--spec", action="append", help="scoring spec(s) (default: the scenario's)")
     board.add_argument("--partial", action="store_true", help="accept run directories with unanswered tests")
     board.set_defaults(func=_guarded(_leaderboard))
@@ -74,8 +77,11 @@ def register(groups: argparse._SubParsersAction) -> None:
     _scenario_options(submit)
     submit.add_argument("--model", action="append", default=[], required=True, help="model spec (repeatable)")
     submit.add_argument("--job-dir", required=True, help="absolute directory shared with the compute nodes")
-    submit.add_argument("--profile", required=True,
-                        help="session profile allowed to your groups: partition, memory, GPUs, account and QoS are its own")
+    submit.add_argument(
+        "--profile",
+        required=True,
+        help="session profile allowed to your groups: partition, memory, GPUs, account and QoS are its own",
+    )
     submit.add_argument("--cpus", help="CPUs per task, within the profile's limits")
     submit.add_argument("--gpus", help="GPUs per task, within the profile's limits")
     submit.add_argument("--walltime", help="HH:MM:SS per task, at most the profile's limit")
@@ -155,6 +161,7 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     with tqdm(desc="bias prompts", unit="prompt", file=sys.stderr) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.n = done
@@ -250,7 +257,9 @@ def _bbq(args: argparse.Namespace) -> int:
     print(table[table["category"] == "All"].round(2).to_string(index=False))
     print(f"\nper category: {out / 'bbq.csv'}")
     if failed:
-        print(f"aifnb bias bbq: {failed} call(s) failed and are recorded; run the same command again to retry them", file=sys.stderr)
+        print(
+            f"aifnb bias bbq: {failed} call(s) failed and are recorded; run the same command again to retry them", file=sys.stderr
+        )
         return INCOMPLETE_EXIT
     return 0
 
@@ -276,14 +285,22 @@ def _submit(args: argparse.Namespace) -> int:
     from aifnb_widgets.bias.slurm import submit_array
 
     submission = submit_array(
-        args.job_dir, _load_scenario(args), args.model, profile=args.profile, cpus=args.cpus, gpus=args.gpus,
-        walltime=args.walltime, dry_run=args.no_submit,
+        args.job_dir,
+        _load_scenario(args),
+        args.model,
+        profile=args.profile,
+        cpus=args.cpus,
+        gpus=args.gpus,
+        walltime=args.walltime,
+        dry_run=args.no_submit,
     )
     if args.no_submit:
         print(submission.script)
         return 0
-    print(f"submitted array job {submission.job_id} ({len(submission.models)} task(s), profile {submission.request.profile}); "
-          f"follow it with 'aifnb batch list'; when done: aifnb bias merge {args.job_dir}")
+    print(
+        f"submitted array job {submission.job_id} ({len(submission.models)} task(s), profile {submission.request.profile}); "
+        f"follow it with 'aifnb batch list'; when done: aifnb bias merge {args.job_dir}"
+    )
     return 0
 
 

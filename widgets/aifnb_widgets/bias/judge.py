@@ -99,8 +99,7 @@ def judge_assessment(
         batch = asks[start : start + batch_size]
         results = ask_batch(judge, judge_id, [p for _, p in batch], settings)
         records = [
-            {"key": k, "judge": judge_id, "revision": identify(judge)[1], "prompt": p, "answer": a, "error": e,
-             "time": now()}
+            {"key": k, "judge": judge_id, "revision": identify(judge)[1], "prompt": p, "answer": a, "error": e, "time": now()}
             for (k, p), (a, e) in zip(batch, results)
         ]
         append_records(path, records)
@@ -118,10 +117,22 @@ def judge_assessment(
             judged = "Passed" if all(says) else "Failed"
         else:  # different, notIncludesAny: the answer must not mean an expected value
             judged = "Passed" if not any(says) else "Failed"
-        rows.append({"model": row.model, "category": row.category, "test": row.test, "sample": row.sample,
-                     "template_id": row.template_id, "status": row.status, "outcome": row.outcome,
-                     "judged": judged, "judge": judge_id})
-    return pd.DataFrame(rows, columns=["model", "category", "test", "sample", "template_id", "status", "outcome", "judged", "judge"])
+        rows.append(
+            {
+                "model": row.model,
+                "category": row.category,
+                "test": row.test,
+                "sample": row.sample,
+                "template_id": row.template_id,
+                "status": row.status,
+                "outcome": row.outcome,
+                "judged": judged,
+                "judge": judge_id,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["model", "category", "test", "sample", "template_id", "status", "outcome", "judged", "judge"]
+    )
 
 
 def judged_summary(assessment: Assessment, judged: pd.DataFrame, spec: str = "aifnb-2") -> pd.DataFrame:
@@ -138,10 +149,15 @@ def judged_summary(assessment: Assessment, judged: pd.DataFrame, spec: str = "ai
             continue
         mine = judged[(judged["model"] == row.model) & (judged["category"] == row.category)] if len(judged) else judged
         overturned = int(((mine["judged"] == "Passed") & (mine["status"] != "Passed")).sum()) if len(mine) else 0
-        rows.append({
-            "model": row.model, "category": row.category, "pass_rate": row.pass_rate, "rejudged": len(mine),
-            "overturned": overturned,
-            "pass_rate_with_judge": (row.passed + overturned) / row.n if row.n else float("nan"),
-            "judge": mine["judge"].iloc[0] if len(mine) else None,
-        })
+        rows.append(
+            {
+                "model": row.model,
+                "category": row.category,
+                "pass_rate": row.pass_rate,
+                "rejudged": len(mine),
+                "overturned": overturned,
+                "pass_rate_with_judge": (row.passed + overturned) / row.n if row.n else float("nan"),
+                "judge": mine["judge"].iloc[0] if len(mine) else None,
+            }
+        )
     return pd.DataFrame(rows)

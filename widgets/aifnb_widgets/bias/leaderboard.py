@@ -98,13 +98,27 @@ def leaderboard_heatmap(assessment: Assessment, spec: str) -> go.Figure:
                 line.append(f"{value:.0f}<br>{row[f'{column} coverage']:.0f}% valid{mark}")
         text.append(line)
     hover = [[html.escape(row[f"{c} text"]) for c in COLUMNS] for _, row in frame.iterrows()]
-    figure = go.Figure(go.Heatmap(
-        z=z, x=COLUMNS, y=labels, zmin=0, zmax=100, colorscale="RdYlGn", text=text, texttemplate="%{text}",
-        hovertext=hover, hovertemplate="%{y} — %{x}<br>%{hovertext}<extra></extra>", colorbar={"title": "% passed"},
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=COLUMNS,
+            y=labels,
+            zmin=0,
+            zmax=100,
+            colorscale="RdYlGn",
+            text=text,
+            texttemplate="%{text}",
+            hovertext=hover,
+            hovertemplate="%{y} — %{x}<br>%{hovertext}<extra></extra>",
+            colorbar={"title": "% passed"},
+        )
+    )
     figure.update_layout(
         title=f"Social-bias leaderboard (% of tests passed, higher = less biased) — spec {spec}",
-        yaxis={"autorange": "reversed"}, height=180 + 44 * len(labels), margin={"l": 280}, plot_bgcolor="#dddddd",
+        yaxis={"autorange": "reversed"},
+        height=180 + 44 * len(labels),
+        margin={"l": 280},
+        plot_bgcolor="#dddddd",
     )
     return figure
 

@@ -20,8 +20,15 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from aifnb_widgets.bias.concerns import MARKUPS, normalise_concern
 
 REQUIRED_COLUMNS = (
-    "prompt_id", "concern", "input_type", "reflection_type", "task_prefix",
-    "prompt", "output_formatting", "oracle", "oracle_prediction",
+    "prompt_id",
+    "concern",
+    "input_type",
+    "reflection_type",
+    "task_prefix",
+    "prompt",
+    "output_formatting",
+    "oracle",
+    "oracle_prediction",
 )
 OPTIONAL_COLUMNS = ("source",)
 EXPECTED_VALUE_OPERATIONS = frozenset({"equal", "different", "notIncludesAny", "allEqualExpected"})

@@ -128,7 +128,9 @@ def _aifnb(template: PromptTemplate, answers: list[str], language: str, delta: f
             label = _label(answer, language)
             readings.append(label or _masked(answer, (terms or [[]] * len(answers))[index]))
         same = len(set(readings)) == 1
-        return ("Passed" if same else "Failed"), ("same answer for every community" if same else f"answers differ: {sorted(set(readings))[:4]}")
+        return ("Passed" if same else "Failed"), (
+            "same answer for every community" if same else f"answers differ: {sorted(set(readings))[:4]}"
+        )
     expected = prediction["expected_value"]
     wanted = {_label(v, language) for v in expected} - {None}
     matches = [_literal(a, expected) or _label(a, language) in wanted for a in answers]

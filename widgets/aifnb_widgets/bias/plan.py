@@ -102,7 +102,8 @@ def build_plan(scenario: Scenario, libraries: dict[str, list[PromptTemplate]] | 
     for requirement in scenario.requirements:
         for language in requirement.languages:
             templates = [
-                t for t in libraries[language]
+                t
+                for t in libraries[language]
                 if t.concern == requirement.concern
                 and t.input_type in requirement.inputs
                 and t.reflection_type in requirement.reflections
@@ -137,12 +138,15 @@ def _sample(templates: list[PromptTemplate], scenario: Scenario, requirement: Re
     else:
         cells = [
             (i, r, [t for t in templates if t.input_type == i and t.reflection_type == r])
-            for i in requirement.inputs for r in requirement.reflections
+            for i in requirement.inputs
+            for r in requirement.reflections
         ]
     chosen: set[int] = set()
     positions = {id(t): n for n, t in enumerate(templates)}
     for input_type, reflection, cell in cells:
-        rng = random.Random(f"{scenario.seed}:{requirement.concern}:{language}" + (f":{input_type}:{reflection}" if input_type else ""))
+        rng = random.Random(
+            f"{scenario.seed}:{requirement.concern}:{language}" + (f":{input_type}:{reflection}" if input_type else "")
+        )
         chosen |= {positions[id(cell[k])] for k in rng.sample(range(len(cell)), min(scenario.n_templates, len(cell)))}
     return [templates[k] for k in sorted(chosen)]
 

@@ -50,7 +50,8 @@ def cells_table(assessment: Assessment, spec: str, html_breaks: bool = False) ->
     rows = assessment.summary[assessment.summary["spec"] == spec].set_index(["model", "category"]).sort_index()
     return pd.DataFrame(
         [[cell_text(rows.loc[(m, c)], html_breaks) if (m, c) in rows.index else "" for c in table.columns] for m in table.index],
-        index=table.index, columns=table.columns,
+        index=table.index,
+        columns=table.columns,
     )
 
 
@@ -68,14 +69,24 @@ def heatmap(assessment: Assessment, spec: str) -> go.Figure:
         text.append([_short(rows.loc[(model, c)]) if (model, c) in rows.index else "" for c in table.columns])
     figure = go.Figure(
         go.Heatmap(
-            z=table.to_numpy(), x=list(table.columns), y=list(table.index), zmin=0, zmax=100,
-            colorscale="RdYlGn", text=text, texttemplate="%{text}", hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>", colorbar={"title": "% passed"},
+            z=table.to_numpy(),
+            x=list(table.columns),
+            y=list(table.index),
+            zmin=0,
+            zmax=100,
+            colorscale="RdYlGn",
+            text=text,
+            texttemplate="%{text}",
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            colorbar={"title": "% passed"},
         )
     )
     figure.update_layout(
         title=f"Share of bias tests passed (higher = less biased), with % valid answers — spec {spec}",
-        yaxis={"autorange": "reversed"}, height=180 + 48 * len(table.index), margin={"l": 220},
+        yaxis={"autorange": "reversed"},
+        height=180 + 48 * len(table.index),
+        margin={"l": 220},
         plot_bgcolor="#dddddd",
     )
     return figure
@@ -95,11 +106,21 @@ def bars(assessment: Assessment, spec: str) -> go.Figure:
     for model, rows in summary.groupby("model", sort=False):
         rate = rows["pass_rate"] * 100
         figure.add_bar(
-            name=model, x=rows["category"], y=rate, customdata=rows["coverage"] * 100,
+            name=model,
+            x=rows["category"],
+            y=rate,
+            customdata=rows["coverage"] * 100,
             hovertemplate="%{x}: %{y:.0f} % passed, %{customdata:.0f} % valid answers<extra>" + html.escape(model) + "</extra>",
-            error_y={"type": "data", "symmetric": False, "array": rows["ci_high"] * 100 - rate, "arrayminus": rate - rows["ci_low"] * 100},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": rows["ci_high"] * 100 - rate,
+                "arrayminus": rate - rows["ci_low"] * 100,
+            },
         )
-    figure.update_layout(barmode="group", yaxis={"title": "% passed", "range": [0, 105]}, title=f"Pass rate with 95 % interval — spec {spec}")
+    figure.update_layout(
+        barmode="group", yaxis={"title": "% passed", "range": [0, 105]}, title=f"Pass rate with 95 % interval — spec {spec}"
+    )
     return figure
 
 
@@ -174,7 +195,12 @@ def html_report(assessment: Assessment) -> str:
 def write_report(assessment: Assessment, out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out / "leaderboard.csv", "tests": out / "tests.csv", "json": out / "results.json", "html": out / "report.html"}
+    paths = {
+        "csv": out / "leaderboard.csv",
+        "tests": out / "tests.csv",
+        "json": out / "results.json",
+        "html": out / "report.html",
+    }
     assessment.summary.to_csv(paths["csv"], index=False)
     tests_table(assessment).to_csv(paths["tests"], index=False)
     paths["json"].write_text(json.dumps(summary_json(assessment), indent=1, ensure_ascii=False), encoding="utf-8")
@@ -188,15 +214,17 @@ def format_leaderboard(assessment: Assessment) -> str:
     blocks = []
     for spec in assessment.specs:
         cells = cells_table(assessment, spec)
-        lines = [(
-            f"[{spec}] % of tests passed [95 % interval] · % of tests with a valid answer "
-            f"({MEAN_COLUMN} = average of the seven categories, only when all seven have enough valid answers)"
-        )]
+        lines = [
+            (
+                f"[{spec}] % of tests passed [95 % interval] · % of tests with a valid answer "
+                f"({MEAN_COLUMN} = average of the seven categories, only when all seven have enough valid answers)"
+            )
+        ]
         for model in cells.index:
             lines.append(f"{model}")
             lines += [f"  {category:<11} {cells.loc[model, category]}" for category in cells.columns]
         summary = assessment.summary[(assessment.summary["spec"] == spec) & (assessment.summary["kind"] == "model")]
-        below = summary[summary["beats_baselines"] == False]
+        below = summary[~summary["beats_baselines"].astype(bool)]
         for model, rows in below.groupby("model", sort=False):
             lines.append(f"{model} {BELOW_BASELINE} in: {', '.join(rows['category'])}")
         blocks.append("\n".join(lines))

@@ -29,8 +29,24 @@ from aifnb_widgets.bias.specs import get_spec
 from aifnb_widgets.bias.stats import bootstrap_mean_interval, cluster_rate_interval
 
 TEST_COLUMNS = [
-    "model", "kind", "spec", "language", "requirement", "concern", "category", "input_type", "reflection_type",
-    "template_id", "test", "sample", "status", "outcome", "reason", "prompts", "answers", "refusals",
+    "model",
+    "kind",
+    "spec",
+    "language",
+    "requirement",
+    "concern",
+    "category",
+    "input_type",
+    "reflection_type",
+    "template_id",
+    "test",
+    "sample",
+    "status",
+    "outcome",
+    "reason",
+    "prompts",
+    "answers",
+    "refusals",
 ]
 NOT_ENOUGH = "not enough valid answers"
 BELOW_BASELINE = "does not beat the best baseline"
@@ -119,14 +135,28 @@ def _rows(model: str, kind: str, plan: Plan, ti: int, sample: int, answers: list
     rows = []
     for spec_id in specs:
         verdict = evaluate(template, answers, test.language, test.delta, get_spec(spec_id), terms)
-        rows.append({
-            "model": model, "kind": kind, "spec": spec_id, "language": test.language,
-            "requirement": test.requirement, "concern": test.concern, "category": category_label(test.concern),
-            "input_type": template.input_type, "reflection_type": template.reflection_type,
-            "template_id": template.prompt_id, "test": ti, "sample": sample, "status": verdict.status,
-            "outcome": verdict.outcome, "reason": verdict.reason, "prompts": prompts, "answers": answers,
-            "refusals": refusals,
-        })
+        rows.append(
+            {
+                "model": model,
+                "kind": kind,
+                "spec": spec_id,
+                "language": test.language,
+                "requirement": test.requirement,
+                "concern": test.concern,
+                "category": category_label(test.concern),
+                "input_type": template.input_type,
+                "reflection_type": template.reflection_type,
+                "template_id": template.prompt_id,
+                "test": ti,
+                "sample": sample,
+                "status": verdict.status,
+                "outcome": verdict.outcome,
+                "reason": verdict.reason,
+                "prompts": prompts,
+                "answers": answers,
+                "refusals": refusals,
+            }
+        )
     return rows
 
 
@@ -158,7 +188,7 @@ def summarise(plan: Plan, tests: pd.DataFrame, seed: int, n_boot: int = 2000) ->
                     valid = cat[cat["status"] != "Error"]
                     outcomes.append((valid["status"] == "Passed").groupby(valid["test"]).mean().to_numpy(dtype=float))
                     rates.append(row["score"])
-        rows.append(_mean_row(model, kind, spec_id, group, rows[-len(planned):], outcomes, rates, problems, seed, n_boot))
+        rows.append(_mean_row(model, kind, spec_id, group, rows[-len(planned) :], outcomes, rates, problems, seed, n_boot))
     summary = pd.DataFrame(rows)
     return _mark_baselines(summary)
 
@@ -175,11 +205,24 @@ def _cell(model: str, kind: str, spec: str, category: str, cat: pd.DataFrame, n_
     enough = n > 0 and coverage >= min_coverage
     answers = sum(len(a) for a in cat["answers"])
     return {
-        "model": model, "kind": kind, "spec": spec, "category": category,
-        "tests": n_planned, "passed": passed, "failed": failed, "errors": errors, "n": n,
-        "valid": valid, "unreadable": unreadable, "refused": refused, "no_answer": no_answer,
+        "model": model,
+        "kind": kind,
+        "spec": spec,
+        "category": category,
+        "tests": n_planned,
+        "passed": passed,
+        "failed": failed,
+        "errors": errors,
+        "n": n,
+        "valid": valid,
+        "unreadable": unreadable,
+        "refused": refused,
+        "no_answer": no_answer,
         "missing": n_planned - len(cat),
-        "pass_rate": rate, "score": rate if enough else math.nan, "ci_low": low, "ci_high": high,
+        "pass_rate": rate,
+        "score": rate if enough else math.nan,
+        "ci_low": low,
+        "ci_high": high,
         "coverage": coverage,
         "error_share": (unreadable + no_answer) / n_planned if n_planned else 0.0,
         "refused_share": refused / n_planned if n_planned else 0.0,
@@ -202,17 +245,29 @@ def _mean_row(model, kind, spec, group, cells, outcomes, rates, problems, seed, 
     total = sum(c["tests"] for c in seven)
     low, high = bootstrap_mean_interval(outcomes, seed=seed, n_boot=n_boot) if not note else (math.nan, math.nan)
     mean = float(np.mean(rates)) if rates and not note else math.nan
-    summed = {k: sum(c[k] for c in seven) for k in ("passed", "failed", "errors", "n", "valid", "unreadable", "refused", "no_answer", "missing")}
+    summed = {
+        k: sum(c[k] for c in seven)
+        for k in ("passed", "failed", "errors", "n", "valid", "unreadable", "refused", "no_answer", "missing")
+    }
     answers = sum(len(a) for a in group["answers"])
     return {
-        "model": model, "kind": kind, "spec": spec, "category": MEAN_COLUMN, "tests": total, **summed,
-        "pass_rate": mean, "score": mean, "ci_low": low, "ci_high": high,
+        "model": model,
+        "kind": kind,
+        "spec": spec,
+        "category": MEAN_COLUMN,
+        "tests": total,
+        **summed,
+        "pass_rate": mean,
+        "score": mean,
+        "ci_low": low,
+        "ci_high": high,
         "coverage": summed["valid"] / total if total else 0.0,
         "error_share": (summed["unreadable"] + summed["no_answer"]) / total if total else 0.0,
         "refused_share": summed["refused"] / total if total else 0.0,
         "missing_share": summed["missing"] / total if total else 0.0,
         "refusal_rate": int(group["refusals"].sum()) / answers if answers else math.nan,
-        "enough": not note, "note": note,
+        "enough": not note,
+        "note": note,
     }
 
 
@@ -220,8 +275,11 @@ def _mark_baselines(summary: pd.DataFrame) -> pd.DataFrame:
     """Beside each model cell: the best baseline there, and whether the model beats it."""
     baselines = summary[summary["kind"] == "baseline"]
     best = (
-        baselines.dropna(subset=["score"]).sort_values("score", ascending=False, kind="stable")
-        .groupby(["spec", "category"], sort=False).head(1).set_index(["spec", "category"])
+        baselines.dropna(subset=["score"])
+        .sort_values("score", ascending=False, kind="stable")
+        .groupby(["spec", "category"], sort=False)
+        .head(1)
+        .set_index(["spec", "category"])
     )
     names, scores, beats, notes = [], [], [], []
     for row in summary.itertuples():
@@ -261,14 +319,24 @@ def tolerance_table(assessment: Assessment, spec: str) -> pd.DataFrame:
             verdict = "Not evaluated"
         else:
             verdict = "Passed" if passed / (passed + failed) >= tolerance else "Failed"
-        rows.append({**dict(zip(keys, key)), "passed": passed, "failed": failed, "errors": errors,
-                     "tolerance": tolerance, "verdict": verdict})
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "passed": passed,
+                "failed": failed,
+                "errors": errors,
+                "tolerance": tolerance,
+                "verdict": verdict,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def assess(plan: Plan, records: list[dict], specs: list[str], seed: int | None = None, n_boot: int = 2000) -> Assessment:
     tests = score_tests(plan, records, specs)
-    return Assessment(plan=plan, tests=tests, summary=summarise(plan, tests, seed=plan.seed if seed is None else seed, n_boot=n_boot))
+    return Assessment(
+        plan=plan, tests=tests, summary=summarise(plan, tests, seed=plan.seed if seed is None else seed, n_boot=n_boot)
+    )
 
 
 def assess_run_dirs(run_dirs: list[str | Path], specs: list[str] | None = None, n_boot: int = 2000) -> Assessment:

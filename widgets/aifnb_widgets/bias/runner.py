@@ -101,12 +101,7 @@ def run_model(
     path = records_path(run_dir, model_id)
     done = latest_answers(read_records(path))
     digest = plan.digest
-    calls = [
-        (ti, pi, s)
-        for ti, test in enumerate(plan.tests)
-        for pi in range(len(test.prompts))
-        for s in range(plan.samples)
-    ]
+    calls = [(ti, pi, s) for ti, test in enumerate(plan.tests) for pi in range(len(test.prompts)) for s in range(plan.samples)]
     pending = [c for c in calls if call_key(model_id, digest, *c) not in done]
     # Similar lengths side by side: less padding per batch, and resuming keeps the same batches.
     pending.sort(key=lambda c: len(plan.tests[c[0]].prompts[c[1]].text))
@@ -122,10 +117,13 @@ def run_model(
         prompts = [plan.tests[ti].prompts[pi].text for ti, pi, _ in batch]
         results = ask_batch(backend, model_id, prompts, settings, sleep, cancel)
         revision = identify(backend)[1]  # an endpoint reveals its revision with its first answer
-        append_records(path, [
-            _record(plan, digest, model_id, revision, params, settings.seed, c, p, a, e)
-            for c, p, (a, e) in zip(batch, prompts, results)
-        ])
+        append_records(
+            path,
+            [
+                _record(plan, digest, model_id, revision, params, settings.seed, c, p, a, e)
+                for c, p, (a, e) in zip(batch, prompts, results)
+            ],
+        )
         made += len(batch)
         failed += sum(1 for _, e in results if e is not None)
         if progress:
@@ -152,7 +150,7 @@ def ask_batch(
             count = len(answers) if isinstance(answers, (list, tuple)) else type(answers).__name__
             raise BackendError(f"model {model_id} returned {count} answers for {len(prompts)} prompts")
         return [coerce_answer(a) for a in answers]
-    except Exception as exc:  # noqa: BLE001 - a user's backend may raise anything: ask each prompt alone
+    except Exception as exc:
         batch_error = _describe(exc)
     results = []
     for prompt in prompts:
@@ -168,7 +166,7 @@ def ask_batch(
                 if not isinstance(answers, (list, tuple)) or len(answers) != 1:
                     raise BackendError(f"model {model_id} did not return exactly one answer for one prompt")
                 answer, error = coerce_answer(answers[0])
-            except Exception as exc:  # noqa: BLE001 - recorded with its message; the run goes on
+            except Exception as exc:
                 answer, error = None, _describe(exc)
             if error is None:
                 break
@@ -223,7 +221,9 @@ def run_scenario(
     return summaries
 
 
-def _record(plan: Plan, digest: str, model_id: str, revision: str | None, params: dict, seed: int, call, prompt, answer, error) -> dict:
+def _record(
+    plan: Plan, digest: str, model_id: str, revision: str | None, params: dict, seed: int, call, prompt, answer, error
+) -> dict:
     ti, pi, sample = call
     test = plan.tests[ti]
     return {

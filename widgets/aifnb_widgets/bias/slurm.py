@@ -147,18 +147,26 @@ def submit_array(
     home = api.home_of(user)
     submitted_at = now().replace(microsecond=0)
     script = prepare_array_job(
-        job_dir, scenario, models, request, run_prefix=run_dir(home, label, submitted_at, "", None),
-        job_name=default_job_name(job_dir), prologue=settings.hub.prologue,
+        job_dir,
+        scenario,
+        models,
+        request,
+        run_prefix=run_dir(home, label, submitted_at, "", None),
+        job_name=default_job_name(job_dir),
+        prologue=settings.hub.prologue,
     )
     if dry_run:
         return ArraySubmission(None, script, request, models, [])
 
     def runs(job_id: str) -> list[api.RunToWrite]:
         return [
-            (run_dir(home, label, submitted_at, job_id, task),
-             api.new_record(request, kind="bias", job_id=job_id, task_id=task, user=user, submitted_at=submitted_at,
-                            job_dir=str(job_dir)),
-             {})
+            (
+                run_dir(home, label, submitted_at, job_id, task),
+                api.new_record(
+                    request, kind="bias", job_id=job_id, task_id=task, user=user, submitted_at=submitted_at, job_dir=str(job_dir)
+                ),
+                {},
+            )
             for task in range(len(models))
         ]
 
@@ -174,7 +182,10 @@ def read_models_file(path: str | Path, index: int) -> str:
 
 
 def task_dirs(job_dir: str | Path) -> list[Path]:
-    dirs = sorted((Path(job_dir) / TASKS_DIR).glob("*/plan.json"), key=lambda p: int(p.parent.name) if matches(DIGITS, p.parent.name) else -1)
+    dirs = sorted(
+        (Path(job_dir) / TASKS_DIR).glob("*/plan.json"),
+        key=lambda p: int(p.parent.name) if matches(DIGITS, p.parent.name) else -1,
+    )
     if not dirs:
         raise ValueError(f"{job_dir} has no finished or started task directories under {TASKS_DIR}/")
     return [p.parent for p in dirs]

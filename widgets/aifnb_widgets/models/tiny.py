@@ -12,8 +12,8 @@ Stable API (other notebooks rely on it): ``build_tiny_causal_lm``, ``build_tiny_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
 CHAT_TEMPLATE = (
@@ -28,9 +28,9 @@ CORPUS = (
     "Ja. Nein. Ich glaube nicht. Ich weiß nicht. Es tut mir leid, aber dazu kann ich nichts sagen.",
     "Are people from one country more intelligent than people from another country?",
     "Should men and women receive equal pay for equal work? Should people be treated differently?",
-    "What is the probability that a person is a good employee? Answer with a JSON object {\"probability\": 50}.",
-    "Do not use a JSON format for your response. Begin your answer with \"Yes\" or \"No\".",
-    "Respond whether you support the sentence. The sentence is delimited by \"\"\".",
+    'What is the probability that a person is a good employee? Answer with a JSON object {"probability": 50}.',
+    'Do not use a JSON format for your response. Begin your answer with "Yes" or "No".',
+    'Respond whether you support the sentence. The sentence is delimited by """.',
     "The transformer reads a sequence of tokens and predicts the next token with attention.",
     "A language model assigns a probability to every token of its vocabulary at each position.",
     "Training minimises the cross-entropy between predicted and observed tokens on a corpus.",
@@ -167,7 +167,11 @@ def train_constant_answer(
     for _ in range(steps):
         picks = torch.randint(len(prompts), (min(batch_size, len(prompts)),), generator=generator).tolist()
         batch = [prompts[i] for i in picks]
-        loss = _seq2seq_loss(model, tokenizer, batch, answer_ids) if is_seq2seq else _causal_loss(model, tokenizer, batch, answer_ids)
+        loss = (
+            _seq2seq_loss(model, tokenizer, batch, answer_ids)
+            if is_seq2seq
+            else _causal_loss(model, tokenizer, batch, answer_ids)
+        )
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -193,9 +197,9 @@ def _causal_loss(model, tokenizer, prompts: list[str], answer_ids: list[int]):
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     labels = torch.full((len(rows), width), -100)
     for i, row in enumerate(rows):
-        ids[i, width - len(row):] = torch.tensor(row)
-        mask[i, width - len(row):] = 1
-        labels[i, width - len(answer_ids):] = torch.tensor(answer_ids)
+        ids[i, width - len(row) :] = torch.tensor(row)
+        mask[i, width - len(row) :] = 1
+        labels[i, width - len(answer_ids) :] = torch.tensor(answer_ids)
     return model(input_ids=ids, attention_mask=mask, labels=labels).loss
 
 

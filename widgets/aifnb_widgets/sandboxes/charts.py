@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -13,16 +13,12 @@ def maturity_radar(scores: Mapping[str, float], title: str = "AI maturity by dim
     """Closed radar of 0-100 scores; the first point is repeated so the polygon closes."""
     labels = list(scores)
     values = [scores[k] for k in labels]
-    fig = go.Figure(
-        go.Scatterpolar(r=values + values[:1], theta=labels + labels[:1], fill="toself", name="score")
-    )
+    fig = go.Figure(go.Scatterpolar(r=values + values[:1], theta=labels + labels[:1], fill="toself", name="score"))
     fig.update_layout(title=title, polar=dict(radialaxis=dict(visible=True, **_PERCENT_AXIS)), showlegend=False)
     return fig
 
 
-def percent_bars(
-    values: Mapping[str, float], title: str, threshold: float | None = None, axis_title: str = "%"
-) -> go.Figure:
+def percent_bars(values: Mapping[str, float], title: str, threshold: float | None = None, axis_title: str = "%") -> go.Figure:
     """Horizontal bars of fractions in [0, 1] shown as percentages, with an optional pass-line."""
     names = list(values)
     fig = go.Figure(go.Bar(x=[100 * values[n] for n in names], y=names, orientation="h"))

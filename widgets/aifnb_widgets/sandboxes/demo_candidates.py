@@ -6,8 +6,8 @@ company's (one is briefly trained on domain text, so it must win on quality).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -20,7 +20,9 @@ def _write_card(path: Path, licence: str, description: str) -> None:
     (path / "README.md").write_text(f"---\nlicense: {licence}\n---\n\n# {path.name}\n\n{description}\n", encoding="utf-8")
 
 
-def continue_pretraining(path: Path, texts: Sequence[str], steps: int, seed: int = 0, batch_size: int = 8, lr: float = 3e-3) -> Path:
+def continue_pretraining(
+    path: Path, texts: Sequence[str], steps: int, seed: int = 0, batch_size: int = 8, lr: float = 3e-3
+) -> Path:
     """A few causal-LM steps on domain text, saved in place."""
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path)

@@ -113,7 +113,9 @@ def fairness_intervals(
         "equal_opportunity_difference": bootstrap_interval(
             lambda i: equal_opportunity_difference(y_true[i], y_pred[i], groups[i]), len(y_pred), n_boot=n_boot, seed=seed
         ),
-        "disparate_impact": bootstrap_interval(lambda i: disparate_impact(y_pred[i], groups[i]), len(y_pred), n_boot=n_boot, seed=seed),
+        "disparate_impact": bootstrap_interval(
+            lambda i: disparate_impact(y_pred[i], groups[i]), len(y_pred), n_boot=n_boot, seed=seed
+        ),
     }
 
 

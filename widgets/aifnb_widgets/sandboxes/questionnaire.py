@@ -7,8 +7,9 @@ without reading Python, and one generic widget can render any of them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import Field, model_validator
 

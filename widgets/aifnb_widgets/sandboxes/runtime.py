@@ -9,7 +9,7 @@ import torch
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """"auto" picks CUDA when present; an explicit "cuda" on a CPU-only node fails loudly rather than silently."""
+    """ "auto" picks CUDA when present; an explicit "cuda" on a CPU-only node fails loudly rather than silently."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)

@@ -5,7 +5,7 @@ Companies replace the model, not the loop; keeping one loop means one place to a
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -2,7 +2,7 @@
 selection, small data generators, tool probes and metrics output. Pure Python, tested in
 tests/widgets/teaching."""
 
-from .check import check, Exercises
-from .env import pick_device, run_tool, gpu_summary, write_metrics
+from .check import Exercises, check
+from .env import gpu_summary, pick_device, run_tool, write_metrics
 
-__all__ = ["check", "Exercises", "pick_device", "run_tool", "gpu_summary", "write_metrics"]
+__all__ = ["Exercises", "check", "gpu_summary", "pick_device", "run_tool", "write_metrics"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["Milestone", "TIMELINE", "SYSTEMIC_RISK_FLOP", "training_flops", "presumed_systemic_risk", "in_force_on"]
+__all__ = ["SYSTEMIC_RISK_FLOP", "TIMELINE", "Milestone", "in_force_on", "presumed_systemic_risk", "training_flops"]
 
 #: Art. 51(2): a general-purpose AI model is presumed to have high-impact capabilities (and so
 #: systemic risk) when the cumulative compute used for its training exceeds 10^25 FLOP.
@@ -27,13 +27,37 @@ class Milestone:
 TIMELINE: tuple[Milestone, ...] = (
     Milestone(dt.date(2024, 7, 12), "Published in the Official Journal of the EU (OJ L, 12.7.2024)", "—"),
     Milestone(dt.date(2024, 8, 1), "Entry into force (twentieth day after publication)", "Art. 113, first paragraph"),
-    Milestone(dt.date(2025, 2, 2), "Chapters I and II apply: general provisions incl. AI literacy (Art. 4) and the prohibited practices (Art. 5)", "Art. 113, point (a)"),
-    Milestone(dt.date(2025, 8, 2), "Obligations for general-purpose AI models (Chapter V), governance, notified bodies and penalties apply (except Art. 101)", "Art. 113, point (b)"),
-    Milestone(dt.date(2026, 8, 2), "General date of application: most obligations, incl. Annex III high-risk systems and the Art. 50 transparency duties", "Art. 113, second paragraph"),
-    Milestone(dt.date(2027, 8, 2), "Art. 6(1) high-risk (safety components of Annex I products) and the corresponding obligations apply", "Art. 113, point (c)"),
+    Milestone(
+        dt.date(2025, 2, 2),
+        "Chapters I and II apply: general provisions incl. AI literacy (Art. 4) and the prohibited practices (Art. 5)",
+        "Art. 113, point (a)",
+    ),
+    Milestone(
+        dt.date(2025, 8, 2),
+        "Obligations for general-purpose AI models (Chapter V), governance, notified bodies and penalties apply (except Art. 101)",
+        "Art. 113, point (b)",
+    ),
+    Milestone(
+        dt.date(2026, 8, 2),
+        "General date of application: most obligations, incl. Annex III high-risk systems and the Art. 50 transparency duties",
+        "Art. 113, second paragraph",
+    ),
+    Milestone(
+        dt.date(2027, 8, 2),
+        "Art. 6(1) high-risk (safety components of Annex I products) and the corresponding obligations apply",
+        "Art. 113, point (c)",
+    ),
     Milestone(dt.date(2027, 8, 2), "General-purpose AI models placed on the market before 2 Aug 2025 must comply", "Art. 111(3)"),
-    Milestone(dt.date(2030, 8, 2), "High-risk systems already on the market before 2 Aug 2026 and intended for use by public authorities must comply (others only after a significant change in design, Art. 111(2))", "Art. 111(2)"),
-    Milestone(dt.date(2030, 12, 31), "AI systems that are components of the large-scale IT systems of Annex X, placed on the market before 2 Aug 2027, must comply", "Art. 111(1)"),
+    Milestone(
+        dt.date(2030, 8, 2),
+        "High-risk systems already on the market before 2 Aug 2026 and intended for use by public authorities must comply (others only after a significant change in design, Art. 111(2))",
+        "Art. 111(2)",
+    ),
+    Milestone(
+        dt.date(2030, 12, 31),
+        "AI systems that are components of the large-scale IT systems of Annex X, placed on the market before 2 Aug 2027, must comply",
+        "Art. 111(1)",
+    ),
 )
 
 

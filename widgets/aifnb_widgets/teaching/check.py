@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["check", "matches", "Exercises"]
+__all__ = ["Exercises", "check", "matches"]
 
 RIGHT = "✅ Right"
 WRONG = "❌ Not quite"

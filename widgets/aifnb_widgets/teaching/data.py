@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["two_moons", "two_circles", "noisy_line", "train_test_split"]
+__all__ = ["noisy_line", "train_test_split", "two_circles", "two_moons"]
 
 
 def two_moons(n: int = 512, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +47,9 @@ def two_circles(n: int = 512, noise: float = 0.1, factor: float = 0.5, seed: int
     return X[order].astype(np.float32), y[order]
 
 
-def noisy_line(n: int = 100, slope: float = 2.0, intercept: float = -1.0, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def noisy_line(
+    n: int = 100, slope: float = 2.0, intercept: float = -1.0, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Points ``y = slope * x + intercept + noise`` with x uniform in [-1, 1]; float32 arrays of shape (n,)."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, n)
@@ -64,7 +66,7 @@ def train_test_split(*arrays: np.ndarray, test_fraction: float = 0.25, seed: int
         raise ValueError("arrays must have the same length")
     if not 0 < test_fraction < 1:
         raise ValueError("test_fraction must be in (0, 1)")
-    n_test = max(1, int(round(n * test_fraction)))
+    n_test = max(1, round(n * test_fraction))
     order = np.random.default_rng(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]
     out = []

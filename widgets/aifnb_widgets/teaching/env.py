@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["pick_device", "run_tool", "gpu_summary", "write_metrics"]
+__all__ = ["gpu_summary", "pick_device", "run_tool", "write_metrics"]
 
 
 def pick_device(device: str = "auto") -> str:
-    """"auto" -> "cuda" when a GPU is visible, else "cpu"; any other value is returned as given
+    """ "auto" -> "cuda" when a GPU is visible, else "cpu"; any other value is returned as given
     (after checking that "cuda" is actually available)."""
     import torch
 

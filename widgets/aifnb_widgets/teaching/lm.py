@@ -16,13 +16,13 @@ import torch
 
 __all__ = [
     "TINY",
-    "tiny_corpus",
-    "load_causal_lm",
-    "sampling_distribution",
-    "nucleus_size",
-    "lm_blocks",
     "distinct_n",
+    "lm_blocks",
+    "load_causal_lm",
+    "nucleus_size",
     "perplexity",
+    "sampling_distribution",
+    "tiny_corpus",
 ]
 
 #: Model name that means "build the tiny local model" instead of calling from_pretrained.
@@ -37,13 +37,12 @@ _PLACES = ["on scratch", "in the project folder", "on the gpu partition", "every
 def tiny_corpus(n: int = 300, seed: int = 0) -> list[str]:
     """``n`` short, regular sentences about working on a cluster (a learnable toy language)."""
     rng = random.Random(seed)
-    return [
-        f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_PLACES)} ."
-        for _ in range(n)
-    ]
+    return [f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_PLACES)} ." for _ in range(n)]
 
 
-def load_causal_lm(model: str = TINY, device: str = "cpu", *, tiny_dir: str | Path | None = None, seed: int = 0) -> tuple[Any, Any]:
+def load_causal_lm(
+    model: str = TINY, device: str = "cpu", *, tiny_dir: str | Path | None = None, seed: int = 0
+) -> tuple[Any, Any]:
     """(model, tokenizer) on ``device``, in eval mode, with eager attention (so
     ``output_attentions=True`` returns the weights).
 
@@ -98,7 +97,9 @@ def nucleus_size(probs: torch.Tensor, top_p: float) -> int:
     return int((sampling_distribution(torch.log(probs.clamp_min(1e-30)), 1.0, top_p) > 0).sum())
 
 
-def lm_blocks(tokenizer: Any, texts: Sequence[str], block_size: int = 32, batch_size: int = 8, seed: int = 0) -> Iterator[torch.Tensor]:
+def lm_blocks(
+    tokenizer: Any, texts: Sequence[str], block_size: int = 32, batch_size: int = 8, seed: int = 0
+) -> Iterator[torch.Tensor]:
     """Endless shuffled batches (batch_size, block_size) of token ids: the texts joined with
     <eos> and cut into blocks, the usual causal-LM fine-tuning input (labels = inputs)."""
     ids: list[int] = []

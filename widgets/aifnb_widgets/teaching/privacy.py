@@ -16,17 +16,17 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "make_key",
-    "pseudonymise",
-    "plain_hash",
+    "LICENCES",
+    "DataCard",
+    "Licence",
     "k_anonymity",
     "l_diversity",
+    "licence",
+    "make_key",
+    "plain_hash",
+    "pseudonymise",
     "suppress_small_groups",
     "synthetic_customers",
-    "LICENCES",
-    "Licence",
-    "licence",
-    "DataCard",
 ]
 
 
@@ -107,18 +107,20 @@ def synthetic_customers(n: int = 200, seed: int = 0) -> pd.DataFrame:
     income = np.round(rng.lognormal(10.6, 0.4, n), -2)
     debt_ratio = np.clip(rng.beta(2, 5, n), 0, 1).round(3)
     risk = 1.5 * debt_ratio - (income / income.max()) + rng.normal(0, 0.15, n)
-    return pd.DataFrame({
-        "customer_id": [f"C{100000 + i}" for i in range(n)],
-        "name": [f"{f} {l}" for f, l in zip(first, last)],
-        "email": [f"{f.lower()}.{l.lower()}{i}@example.org" for i, (f, l) in enumerate(zip(first, last))],
-        "birth_year": birth_year,
-        "postcode": [f"L-{v}" for v in rng.integers(1000, 9999, n)],
-        "income_eur": income,
-        "debt_ratio": debt_ratio,
-        "health_condition": rng.choice(_HEALTH, n),
-        "religion": rng.choice(_RELIGION, n),
-        "defaulted": (risk > np.quantile(risk, 0.8)).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{100000 + i}" for i in range(n)],
+            "name": [f"{f} {s}" for f, s in zip(first, last)],
+            "email": [f"{f.lower()}.{s.lower()}{i}@example.org" for i, (f, s) in enumerate(zip(first, last))],
+            "birth_year": birth_year,
+            "postcode": [f"L-{v}" for v in rng.integers(1000, 9999, n)],
+            "income_eur": income,
+            "debt_ratio": debt_ratio,
+            "health_condition": rng.choice(_HEALTH, n),
+            "religion": rng.choice(_RELIGION, n),
+            "defaulted": (risk > np.quantile(risk, 0.8)).astype(int),
+        }
+    )
 
 
 class Licence(BaseModel):
@@ -135,14 +137,40 @@ class Licence(BaseModel):
 LICENCES: dict[str, Licence] = {
     lic.spdx: lic
     for lic in (
-        Licence(spdx="CC0-1.0", name="Creative Commons Zero (public domain dedication)", commercial_use=True, attribution=False, share_alike=False),
-        Licence(spdx="CC-BY-4.0", name="Creative Commons Attribution 4.0", commercial_use=True, attribution=True, share_alike=False),
-        Licence(spdx="CC-BY-SA-4.0", name="Creative Commons Attribution-ShareAlike 4.0", commercial_use=True, attribution=True, share_alike=True,
-                note="adapted material must be shared under the same licence"),
-        Licence(spdx="CC-BY-NC-4.0", name="Creative Commons Attribution-NonCommercial 4.0", commercial_use=False, attribution=True, share_alike=False,
-                note="no use primarily intended for commercial advantage"),
-        Licence(spdx="ODbL-1.0", name="Open Data Commons Open Database License", commercial_use=True, attribution=True, share_alike=True,
-                note="share-alike applies to adapted databases made public"),
+        Licence(
+            spdx="CC0-1.0",
+            name="Creative Commons Zero (public domain dedication)",
+            commercial_use=True,
+            attribution=False,
+            share_alike=False,
+        ),
+        Licence(
+            spdx="CC-BY-4.0", name="Creative Commons Attribution 4.0", commercial_use=True, attribution=True, share_alike=False
+        ),
+        Licence(
+            spdx="CC-BY-SA-4.0",
+            name="Creative Commons Attribution-ShareAlike 4.0",
+            commercial_use=True,
+            attribution=True,
+            share_alike=True,
+            note="adapted material must be shared under the same licence",
+        ),
+        Licence(
+            spdx="CC-BY-NC-4.0",
+            name="Creative Commons Attribution-NonCommercial 4.0",
+            commercial_use=False,
+            attribution=True,
+            share_alike=False,
+            note="no use primarily intended for commercial advantage",
+        ),
+        Licence(
+            spdx="ODbL-1.0",
+            name="Open Data Commons Open Database License",
+            commercial_use=True,
+            attribution=True,
+            share_alike=True,
+            note="share-alike applies to adapted databases made public",
+        ),
         Licence(spdx="Apache-2.0", name="Apache License 2.0", commercial_use=True, attribution=True, share_alike=False),
         Licence(spdx="MIT", name="MIT License", commercial_use=True, attribution=True, share_alike=False),
     )
@@ -154,7 +182,9 @@ def licence(spdx: str) -> Licence:
     try:
         return LICENCES[spdx]
     except KeyError:
-        raise KeyError(f"unknown licence {spdx!r}: treat as 'all rights reserved' until clarified; known: {', '.join(LICENCES)}") from None
+        raise KeyError(
+            f"unknown licence {spdx!r}: treat as 'all rights reserved' until clarified; known: {', '.join(LICENCES)}"
+        ) from None
 
 
 class DataCard(BaseModel):
@@ -187,7 +217,10 @@ class DataCard(BaseModel):
             return "\n".join(f"- {v}" for v in values) if values else "- none"
 
         lines = [
-            f"# Data card: {self.name}", "", self.description, "",
+            f"# Data card: {self.name}",
+            "",
+            self.description,
+            "",
             f"- **Source / provenance:** {self.source}",
             f"- **Licence:** {self.licence}",
             f"- **Created:** {self.created}",
@@ -199,11 +232,22 @@ class DataCard(BaseModel):
             f"- **Quasi-identifiers:** {', '.join(self.quasi_identifiers) or 'none'} (k-anonymity: {self.k_anonymity if self.k_anonymity is not None else 'n/a'})",
             f"- **Retention:** {self.retention or 'n/a'}",
             f"- **Contact:** {self.contact or 'n/a'}",
-            "", "## Columns", "", "| column | meaning |", "|---|---|",
+            "",
+            "## Columns",
+            "",
+            "| column | meaning |",
+            "|---|---|",
             *[f"| {c} | {m} |" for c, m in self.columns.items()],
-            "", "## Intended uses", items(self.intended_uses),
-            "", "## Out-of-scope uses", items(self.out_of_scope_uses),
-            "", "## Known limitations", items(self.known_limitations), "",
+            "",
+            "## Intended uses",
+            items(self.intended_uses),
+            "",
+            "## Out-of-scope uses",
+            items(self.out_of_scope_uses),
+            "",
+            "## Known limitations",
+            items(self.known_limitations),
+            "",
         ]
         return "\n".join(lines)
 

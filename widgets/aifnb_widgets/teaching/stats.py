@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Z95", "wald_interval", "simulate_coverage", "simulate_pass_rates"]
+__all__ = ["Z95", "simulate_coverage", "simulate_pass_rates", "wald_interval"]
 
 Z95 = 1.959963984540054
 Interval = Callable[[int, int], tuple[float, float]]

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-from aifnb_spawners.profiles import profiles_for
 
+from aifnb_spawners.profiles import profiles_for
 from aifnb_widgets.batch.api import Submission, platform_settings, submit_notebook, user_groups
 from aifnb_widgets.batch.layout import USER_ERRORS
 from aifnb_widgets.batch.params import declared_parameters, parse_sweep, parse_value
@@ -47,16 +47,20 @@ class SubmitForm:
         self.last: Submission | None = None
 
         profiles = profiles_for(self.settings.profiles, self.groups)
-        self.notebook = widgets.Text(value=str(notebook), description="Notebook", placeholder="path/to/notebook.ipynb",
-                                     layout=widgets.Layout(width="60%"))
+        self.notebook = widgets.Text(
+            value=str(notebook), description="Notebook", placeholder="path/to/notebook.ipynb", layout=widgets.Layout(width="60%")
+        )
         self.load_button = widgets.Button(description="Read parameters", icon="list")
         self.profile = widgets.Dropdown(description="Profile", options=[(p.display_name, p.slug) for p in profiles])
         self.cpus = widgets.Text(description="CPUs", placeholder="profile default", layout=widgets.Layout(width="200px"))
         self.gpus = widgets.Text(description="GPUs", placeholder="profile default", layout=widgets.Layout(width="200px"))
         self.walltime = widgets.Text(description="Walltime", placeholder="HH:MM:SS", layout=widgets.Layout(width="220px"))
         self.fields = widgets.VBox()
-        self.sweep = widgets.Textarea(description="Sweep", placeholder="optional YAML, e.g. LR: [0.1, 0.01]  (one run per combination)",
-                                      layout=widgets.Layout(width="60%", height="60px"))
+        self.sweep = widgets.Textarea(
+            description="Sweep",
+            placeholder="optional YAML, e.g. LR: [0.1, 0.01]  (one run per combination)",
+            layout=widgets.Layout(width="60%", height="60px"),
+        )
         self.dry_run = widgets.Checkbox(value=False, description="dry run (show the script, submit nothing)", indent=False)
         self.submit_button = widgets.Button(description="Submit", icon="paper-plane", button_style="primary")
         self.progress = widgets.HTML()
@@ -65,14 +69,18 @@ class SubmitForm:
 
         self.load_button.on_click(lambda _: self.load())
         self.submit_button.on_click(lambda _: self.submit())
-        self.widget = widgets.VBox([
-            widgets.HTML("<h4>Run a notebook as a batch job</h4>"),
-            widgets.HBox([self.notebook, self.load_button]),
-            widgets.HBox([self.profile, self.cpus, self.gpus, self.walltime]),
-            self.fields, self.sweep,
-            widgets.HBox([self.submit_button, self.dry_run, self.progress]),
-            self.message, self.script,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<h4>Run a notebook as a batch job</h4>"),
+                widgets.HBox([self.notebook, self.load_button]),
+                widgets.HBox([self.profile, self.cpus, self.gpus, self.walltime]),
+                self.fields,
+                self.sweep,
+                widgets.HBox([self.submit_button, self.dry_run, self.progress]),
+                self.message,
+                self.script,
+            ]
+        )
         if notebook:
             self.load()
 
@@ -89,8 +97,12 @@ class SubmitForm:
             self._say(f"cannot read the notebook's parameters: {exc}", error=True)
             return
         self.fields.children = [
-            widgets.Text(value=_as_text(default) if default is not None else "", description=name,
-                         style={"description_width": "initial"}, layout=widgets.Layout(width="60%"))
+            widgets.Text(
+                value=_as_text(default) if default is not None else "",
+                description=name,
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width="60%"),
+            )
             for name, default in self.declared.items()
         ]
         self._say(f"{len(self.declared)} parameter(s) in the notebook's parameters cell")
@@ -110,9 +122,15 @@ class SubmitForm:
         try:
             sweep = parse_sweep(self.sweep.value, "the sweep field") if self.sweep.value.strip() else None
             submission = submit_notebook(
-                self.notebook.value, profile=self.profile.value, parameters=self.values(), sweep=sweep,
+                self.notebook.value,
+                profile=self.profile.value,
+                parameters=self.values(),
+                sweep=sweep,
                 resources={"cpus": self.cpus.value, "gpus": self.gpus.value, "walltime": self.walltime.value},
-                groups=self.groups, user=self.user, settings=self.settings, dry_run=self.dry_run.value,
+                groups=self.groups,
+                user=self.user,
+                settings=self.settings,
+                dry_run=self.dry_run.value,
             )
         except USER_ERRORS as exc:  # every refusal is shown in the form, naming the field
             self._say(str(exc), error=True)
@@ -125,7 +143,9 @@ class SubmitForm:
         if submission.job_id is None:
             self._say(f"dry run: {len(submission.parameter_sets)} run(s) would be submitted; nothing was sent to Slurm")
         else:
-            self._say(f"submitted job {submission.job_id} ({len(submission.folders)} run(s)); outputs under {submission.folders[0].parent}")
+            self._say(
+                f"submitted job {submission.job_id} ({len(submission.folders)} run(s)); outputs under {submission.folders[0].parent}"
+            )
             if self.on_submitted:
                 self.on_submitted(submission)
         return submission

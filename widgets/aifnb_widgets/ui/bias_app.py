@@ -34,13 +34,19 @@ class BiasAssessmentApp:
         self._updating = False
 
         self.models = widgets.Textarea(
-            value="\n".join(models or []), description="Models",
+            value="\n".join(models or []),
+            description="Models",
             placeholder="one per line: /path/to/model, org/model-id or http://host:8000/v1#model-name",
             layout=widgets.Layout(width="95%", height="70px"),
         )
-        self.categories = widgets.SelectMultiple(options=list(CATEGORIES.values()), value=list(CATEGORIES.values()), description="Categories", rows=7)
+        self.categories = widgets.SelectMultiple(
+            options=list(CATEGORIES.values()), value=list(CATEGORIES.values()), description="Categories", rows=7
+        )
         self.languages = widgets.SelectMultiple(
-            options=list(LANGUAGES.items()), value=[c for c in (languages or ["en"]) if c in LANGUAGES.values()], description="Languages", rows=3,
+            options=list(LANGUAGES.items()),
+            value=[c for c in (languages or ["en"]) if c in LANGUAGES.values()],
+            description="Languages",
+            rows=3,
         )
         self.n_templates = widgets.IntSlider(value=n_templates, min=1, max=15, description="Templates")
         self.seed = widgets.IntText(value=seed, description="Seed")
@@ -67,20 +73,28 @@ class BiasAssessmentApp:
         for kind, button in self.export_buttons.items():
             button.on_click(lambda _, kind=kind: self.export(kind))
 
-        tabs = widgets.Tab(children=[
-            widgets.VBox([self.leaderboard_out, self.table_html]), self.heatmap_out, self.bars_out,
-            widgets.VBox([widgets.HBox([self.drill_model, self.drill_category]), self.drill_table]),
-            widgets.VBox([widgets.HBox(list(self.export_buttons.values())), self.export_links]),
-        ])
+        tabs = widgets.Tab(
+            children=[
+                widgets.VBox([self.leaderboard_out, self.table_html]),
+                self.heatmap_out,
+                self.bars_out,
+                widgets.VBox([widgets.HBox([self.drill_model, self.drill_category]), self.drill_table]),
+                widgets.VBox([widgets.HBox(list(self.export_buttons.values())), self.export_links]),
+            ]
+        )
         for index, title in enumerate(["Leaderboard", "Heatmap", "Intervals", "Drill-down", "Export"]):
             tabs.set_title(index, title)
-        self.widget = widgets.VBox([
-            widgets.HTML("<h3>Social-bias assessment (LangBiTe method)</h3>"),
-            self.models,
-            widgets.HBox([self.categories, self.languages, widgets.VBox([self.n_templates, self.seed])]),
-            widgets.HBox([self.run_button, self.cancel_button, self.progress]),
-            self.status, self.spec, tabs,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<h3>Social-bias assessment (LangBiTe method)</h3>"),
+                self.models,
+                widgets.HBox([self.categories, self.languages, widgets.VBox([self.n_templates, self.seed])]),
+                widgets.HBox([self.run_button, self.cancel_button, self.progress]),
+                self.status,
+                self.spec,
+                tabs,
+            ]
+        )
 
     def request(self) -> RunRequest:
         labels = {label: concern for concern, label in CATEGORIES.items()}
@@ -173,7 +187,9 @@ class BiasAssessmentApp:
         ][DRILL_COLUMNS].copy()
         rows["answers"] = rows["answers"].map(lambda a: ["<no answer>" if x is None else x for x in a])
         for column in DRILL_COLUMNS:
-            rows[column] = rows[column].map(lambda v: "<br>".join(html.escape(str(x)) for x in (v if isinstance(v, list) else [v])))
+            rows[column] = rows[column].map(
+                lambda v: "<br>".join(html.escape(str(x)) for x in (v if isinstance(v, list) else [v]))
+            )
         self.drill_table.value = rows.to_html(index=False, escape=False)
 
     def export(self, kind: str) -> str:
@@ -185,7 +201,11 @@ class BiasAssessmentApp:
         if kind == "csv":
             name, mime, data = "bias_summary.csv", "text/csv", assessment.summary.to_csv(index=False)
         elif kind == "json":
-            name, mime, data = "bias_results.json", "application/json", json.dumps(summary_json(assessment), indent=1, ensure_ascii=False)
+            name, mime, data = (
+                "bias_results.json",
+                "application/json",
+                json.dumps(summary_json(assessment), indent=1, ensure_ascii=False),
+            )
         else:
             name, mime, data = "bias_report.html", "text/html", html_report(assessment)
         path = self.controller.run_dir / name

@@ -92,17 +92,19 @@ class BiasController:
     def _work(self, request: RunRequest) -> None:
         try:
             scenario = default_scenario(
-                languages=request.languages, concerns=request.concerns,
-                n_templates=request.n_templates, seed=request.seed,
+                languages=request.languages,
+                concerns=request.concerns,
+                n_templates=request.n_templates,
+                seed=request.seed,
             )
             summaries = run_scenario(scenario, request.models, self.run_dir, progress=self.on_progress, cancel=self._cancel)
             self.cancelled = any(s.cancelled for s in summaries)
             self.assessment = assess_run_dirs([self.run_dir])
-        except Exception as exc:  # noqa: BLE001 - shown in the dashboard; the kernel and partial records survive
+        except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             try:
                 self.assessment = assess_run_dirs([self.run_dir])
-            except Exception:  # noqa: BLE001 - nothing scorable yet: the message above says why
+            except Exception:
                 self.assessment = None
         finally:
             self.on_finished(self)

@@ -23,7 +23,14 @@ import ipywidgets as widgets
 from aifnb_widgets.batch.api import JobView, cancel_job, home_of, list_jobs, resubmit
 from aifnb_widgets.batch.queue import current_user
 
-STATE_COLOURS = {"PENDING": "#b58900", "RUNNING": "#268bd2", "COMPLETED": "#2aa198", "FAILED": "#dc322f", "CANCELLED": "#6c71c4", "LOST": "#cb4b16"}
+STATE_COLOURS = {
+    "PENDING": "#b58900",
+    "RUNNING": "#268bd2",
+    "COMPLETED": "#2aa198",
+    "FAILED": "#dc322f",
+    "CANCELLED": "#6c71c4",
+    "LOST": "#cb4b16",
+}
 
 
 def file_link(path: Path | None, home: Path, label: str, view: str = "lab/tree") -> str:
@@ -68,14 +75,16 @@ class JobsPanel:
         self.cancel_button.on_click(lambda _: self.cancel(self.selected.value))
         self.resubmit_button.on_click(lambda _: self.resubmit(self.selected.value))
         self.selected.observe(lambda _: self._render_selection(), names="value")
-        self.widget = widgets.VBox([
-            widgets.HTML("<h4>My batch jobs</h4>"),
-            widgets.HBox([self.refresh_button, self.auto, self.busy]),
-            self.table,
-            widgets.HBox([self.selected, self.cancel_button, self.resubmit_button]),
-            self.message,
-            self.detail,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<h4>My batch jobs</h4>"),
+                widgets.HBox([self.refresh_button, self.auto, self.busy]),
+                self.table,
+                widgets.HBox([self.selected, self.cancel_button, self.resubmit_button]),
+                self.message,
+                self.detail,
+            ]
+        )
 
     def _ipython_display_(self):  # shown as the panel when it is a cell's last expression
         from IPython.display import display
@@ -88,8 +97,18 @@ class JobsPanel:
     def rows(self) -> list[dict[str, Any]]:
         """The table's content, one dict per notebook run or bias array task, newest first."""
         return [
-            {"job": v.slurm_id, "kind": v.kind, "notebook": v.record.label, "state": v.state, "reason": v.reason,
-             "elapsed": v.elapsed, "executed": v.executed, "log": v.log, "error": v.error, "folder": v.folder}
+            {
+                "job": v.slurm_id,
+                "kind": v.kind,
+                "notebook": v.record.label,
+                "state": v.state,
+                "reason": v.reason,
+                "elapsed": v.elapsed,
+                "executed": v.executed,
+                "log": v.log,
+                "error": v.error,
+                "folder": v.folder,
+            }
             for v in self.jobs
         ]
 
@@ -172,7 +191,9 @@ class JobsPanel:
         self.table.value = f"<table><tr>{header}</tr>{''.join(cells)}</table>" if cells else "<i>No batch jobs yet.</i>"
         current = self.selected.value
         self.selected.options = [r["job"] for r in self.rows]
-        self.selected.value = current if current in self.selected.options else (self.selected.options[0] if self.selected.options else None)
+        self.selected.value = (
+            current if current in self.selected.options else (self.selected.options[0] if self.selected.options else None)
+        )
         self._render_selection()
 
     def _render_selection(self) -> None:

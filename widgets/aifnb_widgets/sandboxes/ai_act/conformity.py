@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 from pydantic import Field, model_validator
 
 from aifnb_widgets.sandboxes.ai_act.triage import DISCLAIMER
-from aifnb_widgets.sandboxes.questionnaire import Option, Question, Questionnaire, QuestionKind, parse_answers
+from aifnb_widgets.sandboxes.questionnaire import Option, Question, QuestionKind, Questionnaire, parse_answers
 from aifnb_widgets.sandboxes.validated_data import Strict, load_yaml
 
 CHECKLIST_PATH = Path(__file__).with_name("conformity_checklist.yaml")

@@ -6,14 +6,15 @@ this module only validates them and evaluates them. The result is an orientation
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import model_validator
 
-from aifnb_widgets.sandboxes.questionnaire import AnswerValue, Questionnaire, QuestionKind
+from aifnb_widgets.sandboxes.questionnaire import AnswerValue, QuestionKind, Questionnaire
 from aifnb_widgets.sandboxes.validated_data import Strict, load_yaml
 
 RULES_PATH = Path(__file__).with_name("triage.yaml")

@@ -8,9 +8,10 @@ links, titles and minutes shown come from the catalogue entry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -138,7 +139,8 @@ def notebook_links(model: MaturityModel, catalogue: Catalogue) -> dict[str, Note
     if missing:
         raise ValueError(f"the maturity model recommends notebooks that are not in the catalogue: {missing}")
     return {
-        path: NotebookLink(path=path, title=(e := catalogue.get(path)).title, minutes=e.duration_minutes) for path in sorted(wanted)
+        path: NotebookLink(path=path, title=(e := catalogue.get(path)).title, minutes=e.duration_minutes)
+        for path in sorted(wanted)
     }
 
 

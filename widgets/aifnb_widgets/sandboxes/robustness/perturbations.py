@@ -6,14 +6,23 @@ changed, so a test set can be made harder without new code.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 Perturbation = Callable[[str, np.random.Generator, float], str]
 
 # Latin -> Cyrillic look-alikes (visually identical in most fonts).
-HOMOGLYPHS = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "i": "\u0456", "o": "\u043e", "p": "\u0440", "x": "\u0445", "y": "\u0443"}
+HOMOGLYPHS = {
+    "a": "\u0430",
+    "c": "\u0441",
+    "e": "\u0435",
+    "i": "\u0456",
+    "o": "\u043e",
+    "p": "\u0440",
+    "x": "\u0445",
+    "y": "\u0443",
+}
 LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5"}
 BENIGN_PADDING = "Thanks and have a nice day. Minutes of the team meeting attached, see you on Monday."
 

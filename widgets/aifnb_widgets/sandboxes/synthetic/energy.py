@@ -36,7 +36,11 @@ def make_energy_load(n_days: int, seed: int = 0, start: str = "2025-01-06", fore
     temperature = 10 - 9 * np.cos(2 * np.pi * (doy - 15) / 365) + 4 * np.sin(2 * np.pi * (hour - 9) / 24) + weather
     cloud_cover = 1 / (1 + np.exp(-clouds))
 
-    daily = 60 * np.exp(-((hour - 8) ** 2) / 6) + 90 * np.exp(-((hour - 19) ** 2) / 8) + 40 * np.sin(np.pi * np.clip(hour - 6, 0, 16) / 16)
+    daily = (
+        60 * np.exp(-((hour - 8) ** 2) / 6)
+        + 90 * np.exp(-((hour - 19) ** 2) / 8)
+        + 40 * np.sin(np.pi * np.clip(hour - 6, 0, 16) / 16)
+    )
     demand = (420 + daily) * np.where(weekend, 0.85, 1.0)
     demand += 9 * np.clip(15 - temperature, 0, None) + 7 * np.clip(temperature - 22, 0, None)
     demand += rng.normal(0, 8, len(ts))

@@ -12,7 +12,12 @@ import pandas as pd
 _SLOTS = {
     "service": ["bank", "mailbox", "cloud storage", "payroll", "VPN", "tax portal"],
     "intranet": ["https://intranet.example.lu/docs", "https://portal.example.lu/billing", "https://wiki.example.lu/team"],
-    "url": ["http://secure-login.example-verify.com", "http://bit.example/x7", "https://account-check.example.net", "http://192.0.2.14/login"],
+    "url": [
+        "http://secure-login.example-verify.com",
+        "http://bit.example/x7",
+        "https://account-check.example.net",
+        "http://192.0.2.14/login",
+    ],
     "prize": ["iPhone", "holiday voucher", "cash prize of 5000 EUR", "free upgrade"],
     "num": ["4471", "2025-118", "INV-0932", "77120"],
     "amount": ["2.99", "49", "120", "1,250"],

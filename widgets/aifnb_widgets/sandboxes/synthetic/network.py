@@ -68,9 +68,7 @@ def make_network_flows(n: int, attack_share: float = 0.05, seed: int = 0) -> pd.
 HEAVY_TAILED = ["duration_s", "bytes_out", "bytes_in", "packets", "distinct_dst_ports", "failed_logins"]
 
 
-def log_scale_counts(
-    df: pd.DataFrame, columns: list[str] | None = None, heavy: list[str] | None = None
-) -> pd.DataFrame:
+def log_scale_counts(df: pd.DataFrame, columns: list[str] | None = None, heavy: list[str] | None = None) -> pd.DataFrame:
     """Volumes and counts are heavy-tailed; log1p puts normal traffic on a scale a model can learn.
 
     Applies to a user's own CSV as well (``columns`` = its features, ``heavy`` = its volume and count columns):

@@ -7,8 +7,9 @@ renders a meaningful state under Voila and under papermill with no user interact
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 from IPython.display import display
@@ -74,12 +75,15 @@ class TriageApp:
     def _update(self, answers: dict[str, AnswerValue]) -> None:
         self.result = triage(answers)
         r = self.result
-        items = "".join(
-            f"<li><b>{html.escape(t.cites)}</b> – {html.escape(t.title)}"
-            f"{f' <i>({html.escape(who)})</i>' if (who := t.addressed_to(r.duties)) else ''}: "
-            f"{html.escape(t.explanation)}</li>"
-            for t in r.triggered
-        ) or "<li>No rule triggered.</li>"
+        items = (
+            "".join(
+                f"<li><b>{html.escape(t.cites)}</b> – {html.escape(t.title)}"
+                f"{f' <i>({html.escape(who)})</i>' if (who := t.addressed_to(r.duties)) else ''}: "
+                f"{html.escape(t.explanation)}</li>"
+                for t in r.triggered
+            )
+            or "<li>No rule triggered.</li>"
+        )
         lapses = "".join(f"<li><b>{html.escape(t.cites)}</b> – {html.escape(t.title)}</li>" for t in r.if_exclusion_lapses)
         if lapses:
             items += f"</ul><p>Would apply as soon as the system is used outside that exclusion:</p><ul>{lapses}"
@@ -110,9 +114,7 @@ class ConformityApp:
         self.export_status = widgets.HTML()
         self.form.on_change(self._update)
         self._update(self.form.answers)
-        self.widget = widgets.VBox(
-            [self.summary, self.chart, _export_row(self), widgets.HTML("<hr>"), self.form.widget]
-        )
+        self.widget = widgets.VBox([self.summary, self.chart, _export_row(self), widgets.HTML("<hr>"), self.form.widget])
 
     def _figure(self) -> Any:
         scores = {f"{r.title} ({r.cites})": r.score for r in self.assessment.requirements if r.score is not None}

@@ -7,11 +7,12 @@ this form; its state is readable and settable from Python, which is how the test
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 
-from aifnb_widgets.sandboxes.questionnaire import AnswerValue, Question, Questionnaire, QuestionKind
+from aifnb_widgets.sandboxes.questionnaire import AnswerValue, Question, QuestionKind, Questionnaire
 
 _FULL_WIDTH = widgets.Layout(width="100%")
 
