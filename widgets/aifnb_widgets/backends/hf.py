@@ -17,8 +17,7 @@ class HFBackend:
     """Decoder-only and encoder-decoder (T5-style) models loaded with ``from_pretrained``."""
 
     def __init__(self, name_or_path: str, settings: GenerationSettings | None = None, device: str | None = None):
-        import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+        from aifnb_widgets.torch_runtime import load_pretrained, resolve_device
 
         self.settings = settings or GenerationSettings()
         self.model_id = name_or_path
@@ -27,16 +26,12 @@ class HFBackend:
         if looks_local and not path.is_dir():
             raise BackendError(f"model path {name_or_path} does not exist (or is not a directory)")
         source = str(path) if looks_local else name_or_path
+        self.device = str(resolve_device(device or "auto"))
         try:
-            config = AutoConfig.from_pretrained(source)
-            self.tokenizer = AutoTokenizer.from_pretrained(source)
-            loader = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
-            self.model = loader.from_pretrained(source)
+            self.model, self.tokenizer, config = load_pretrained(source, self.device)
         except (OSError, ValueError) as exc:
             raise BackendError(f"cannot load model {name_or_path!r}: {exc}") from None
         self.is_encoder_decoder = bool(config.is_encoder_decoder)
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model.to(self.device).eval()
         if not self.is_encoder_decoder:
             self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:

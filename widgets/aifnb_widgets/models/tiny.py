@@ -152,12 +152,12 @@ def train_constant_answer(
     constant-answer baseline's, which checks the whole path from generation to leaderboard.
     """
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from aifnb_widgets.torch_runtime import load_pretrained
 
     path = Path(path)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    is_seq2seq = AutoConfig.from_pretrained(path).is_encoder_decoder
-    model = (AutoModelForSeq2SeqLM if is_seq2seq else AutoModelForCausalLM).from_pretrained(path)
+    model, tokenizer, config = load_pretrained(path)
+    is_seq2seq = config.is_encoder_decoder
     model.train()
     torch.manual_seed(seed)
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr)

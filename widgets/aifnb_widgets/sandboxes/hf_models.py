@@ -9,29 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel
+from transformers import PreTrainedModel
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+from aifnb_widgets.torch_runtime import DTYPES, load_pretrained, resolve_dtype
 
-
-def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """ "auto" = bfloat16 on a GPU that supports it (half the memory of fp32, same exponent range), else float32.
-
-    Why it matters: a 7 B model needs 28 GB in float32 and 14 GB in bfloat16; loading every candidate in fp32
-    both overstates memory and can fail on a GPU where the model would serve fine."""
-    if dtype == "auto":
-        return torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype {dtype!r} is not one of {['auto', *DTYPES]}")
-    return DTYPES[dtype]
+__all__ = ["DTYPES", "chat_generator", "load_model", "resolve_dtype"]
 
 
 def load_model(path: str | Path, device: torch.device, dtype: str = "float32") -> tuple[PreTrainedModel, object]:
     """Causal or encoder-decoder model (from its config) in eval mode on ``device`` in ``dtype``, and its tokenizer."""
-    config = AutoConfig.from_pretrained(path)
-    auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
-    model = auto.from_pretrained(path, dtype=resolve_dtype(dtype, torch.device(device))).to(device).eval()
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    model, tokenizer, _ = load_pretrained(path, device, dtype)
     return model, tokenizer
 
 

@@ -7,15 +7,9 @@ import random
 import numpy as np
 import torch
 
+from aifnb_widgets.torch_runtime import resolve_device
 
-def resolve_device(device: str = "auto") -> torch.device:
-    """ "auto" picks CUDA when present; an explicit "cuda" on a CPU-only node fails loudly rather than silently."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("DEVICE='cuda' was requested but no GPU is visible; use DEVICE='auto' or 'cpu'")
-    return resolved
+__all__ = ["resolve_device", "seed_everything"]
 
 
 def seed_everything(seed: int) -> np.random.Generator:

@@ -16,13 +16,9 @@ __all__ = ["gpu_summary", "pick_device", "run_tool", "write_metrics"]
 def pick_device(device: str = "auto") -> str:
     """ "auto" -> "cuda" when a GPU is visible, else "cpu"; any other value is returned as given
     (after checking that "cuda" is actually available)."""
-    import torch
+    from aifnb_widgets.torch_runtime import resolve_device
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"DEVICE={device!r} but torch sees no CUDA GPU; use DEVICE='auto' or 'cpu'")
-    return device
+    return str(resolve_device(device))
 
 
 def run_tool(argv: list[str], timeout: float = 20.0) -> tuple[bool, str]:

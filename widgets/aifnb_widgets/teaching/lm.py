@@ -51,15 +51,14 @@ def load_causal_lm(
     tokenizer trained locally) to ``tiny_dir`` (default: a new temporary folder); anything else
     is a local path or hub id. Either way the model is loaded with ``from_pretrained``.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from aifnb_widgets.torch_runtime import load_pretrained
 
     if model == TINY:
         from aifnb_widgets.models.tiny import build_tiny_causal_lm
 
         target = Path(tiny_dir) if tiny_dir is not None else Path(tempfile.mkdtemp(prefix="tiny-gpt2-"))
         model = str(build_tiny_causal_lm(target, seed=seed))
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    lm = AutoModelForCausalLM.from_pretrained(model, attn_implementation="eager")
+    lm, tokenizer, _ = load_pretrained(model, device, attn_implementation="eager")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     if getattr(lm, "loss_type", None) is None:  # e.g. GPT2LMHeadModel: say which loss, silence the notice
