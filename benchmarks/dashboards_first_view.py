@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.hub.dashboards.conftest import GALLERY, USERS, gallery_login, slider_notebook  # noqa: E402
-from tests.hub.dashboards.test_dashboards_browser import CHROMIUM_ARGS  # noqa: E402
-from tests.support.hub import PASSWORD, Hub  # noqa: E402
+from tests.support.browser import chromium, demo_login  # noqa: E402
+from tests.support.hub import Hub  # noqa: E402
 
 BIAS = {"path": "sandboxes/bias_assessment.ipynb"}
 BIAS_SLUG = "bias-assessment"
@@ -35,13 +35,8 @@ CONNECT_TIMEOUT = 20  # connect_timeout of the benchmark hubs (s): the cap run w
 
 def first_view(hub: Hub, browser, slug: str, timeout_ms: int) -> float:
     """Seconds from asking for the dashboard to its widgets on screen (login excluded)."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", USERS["learners"])
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/**")
+    page = demo_login(browser, hub, USERS["learners"])
+    context = page.context
     page.goto(f"{hub.url}{GALLERY}")  # the service's OAuth round trip, outside the clock
     start = time.perf_counter()
     page.goto(f"{hub.url}{GALLERY}d/{slug}/", timeout=timeout_ms)
@@ -75,15 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from playwright.sync_api import sync_playwright
-
     args = parse_args(argv)
     figures: dict[str, float] = {}
     workdir = Path(tempfile.mkdtemp(prefix="aifnb-bench-", dir="/var/tmp"))
     workdir.chmod(0o755)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        with chromium() as browser:
             for name, preheat in (("cold", 0), ("preheated", 1)):
                 (workdir / name).mkdir(mode=0o755)
                 # One learner opens cap + 2 pages: the per-dashboard cap is measured, not the per-user one.

@@ -10,42 +10,21 @@ import nbformat
 import pytest
 
 from tests.hub.dashboards.conftest import GALLERY, SECRET_SOURCE, gallery_login, slider_notebook
-from tests.support.hub import PASSWORD
+from tests.support.browser import chromium, demo_login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "dashboards"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
-def login(browser, hub, user: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/**")
-    return page
+login = demo_login
 
 
 def open_dashboard(page, hub, slug: str):

@@ -7,41 +7,22 @@ from pathlib import Path
 import pytest
 
 from tests.hub.mlflow.conftest import ALICE, BOB, MLFLOW, Tracking, user_token
-from tests.support.hub import PASSWORD
+from tests.support.browser import chromium as launch_chromium
+from tests.support.browser import demo_login
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "mlflow"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
-def login(chromium, hub, user: str):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", PASSWORD)
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/**")
-    return page
+login = demo_login
 
 
 def test_ui_shows_own_experiment_hides_it_from_others_and_sends_anonymous_to_login(mlflow_hub, chromium):

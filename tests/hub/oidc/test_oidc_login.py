@@ -11,20 +11,15 @@ import pytest
 import yaml
 
 from tests.hub.oidc.conftest import ACCOUNTS, REFRESH_AGE, hub_user
+from tests.support.browser import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def login(browser, hub, sub: str):
