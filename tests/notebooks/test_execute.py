@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 
 import pytest
+from nbclient.exceptions import CellTimeoutError
 
 from aifnb_hub.catalogue import load_catalogue
 
 pytestmark = pytest.mark.notebooks
 
 CATALOGUE = load_catalogue()
-PER_NOTEBOOK_TIMEOUT_S = 240
+PER_NOTEBOOK_TIMEOUT_S = 120  # per cell; every notebook runs in under 20 s at CI size
 
 # Per-notebook expectations on the metrics JSON: key -> (low, high) inclusive, or an exact value.
 # Notebooks not listed here only need a non-empty JSON object of finite values.
@@ -82,7 +84,7 @@ def _check_expected(rel: str, metrics: dict) -> None:
             assert got == want, f"{rel}: {key}={got!r}, expected {want!r}"
 
 
-@pytest.mark.timeout(PER_NOTEBOOK_TIMEOUT_S + 60)
+@pytest.mark.timeout(2 * PER_NOTEBOOK_TIMEOUT_S + 60)
 @pytest.mark.parametrize("entry", CATALOGUE.notebooks, ids=lambda e: e.path)
 def test_notebook_executes(entry, tmp_path, monkeypatch):
     import papermill
@@ -97,16 +99,27 @@ def test_notebook_executes(entry, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     start = time.monotonic()
-    papermill.execute_notebook(
-        str(src),
-        str(tmp_path / "executed.ipynb"),
-        parameters=params,
-        kernel_name="python3",
-        cwd=str(tmp_path),
-        progress_bar=False,
-        log_output=False,
-        execution_timeout=PER_NOTEBOOK_TIMEOUT_S,
-    )
+
+    def execute() -> None:
+        papermill.execute_notebook(
+            str(src),
+            str(tmp_path / "executed.ipynb"),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(tmp_path),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=PER_NOTEBOOK_TIMEOUT_S,
+        )
+
+    try:
+        execute()
+    except CellTimeoutError:
+        # Rarely (seen under load) a cell's reply never reaches the client while the kernel sits
+        # idle: a kernel-channel race not yet traced. One retry in a new kernel; a second hang fails.
+        print(f"{entry.path}: a cell timed out with the kernel idle; retrying once in a new kernel", file=sys.stderr)
+        start = time.monotonic()
+        execute()
     elapsed = time.monotonic() - start
     assert metrics_path.is_file(), f"{entry.path} did not write METRICS_PATH"
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))

@@ -30,7 +30,7 @@ CATALOGUE = load_catalogue()
 DASHBOARDS = CATALOGUE.dashboards()
 VOILA = Path(sys.executable).with_name("voila")
 STARTUP_TIMEOUT_S = 90
-RENDER_TIMEOUT_S = 240
+RENDER_TIMEOUT_S = 120
 ERROR_MARKERS = ("There was an error when executing cell", "Traceback (most recent call last)")
 
 
@@ -131,10 +131,18 @@ def _source_lines(rel: str) -> list[str]:
     return lines
 
 
-@pytest.mark.timeout(STARTUP_TIMEOUT_S + RENDER_TIMEOUT_S + 60)
+@pytest.mark.timeout(STARTUP_TIMEOUT_S + 2 * RENDER_TIMEOUT_S + 60)
 @pytest.mark.parametrize("entry", DASHBOARDS, ids=lambda e: e.path)
 def test_dashboard_renders_without_source(voila_url, entry):
-    status, page = _get(f"{voila_url}/voila/render/{entry.path}", timeout=RENDER_TIMEOUT_S)
+    url = f"{voila_url}/voila/render/{entry.path}"
+    try:
+        status, page = _get(url, timeout=RENDER_TIMEOUT_S)
+    except TimeoutError:
+        # Rarely (about one render in four of the conformity dashboard, under load) the page stalls
+        # while its kernel sits idle: a kernel-channel race not yet traced. One retry with a new
+        # kernel; a second stall fails.
+        print(f"{entry.path}: render stalled for {RENDER_TIMEOUT_S} s; retrying once", file=sys.stderr)
+        status, page = _get(url, timeout=RENDER_TIMEOUT_S)
     assert status == 200, f"HTTP {status}:\n{page[:2000]}"
     for marker in ERROR_MARKERS:
         assert marker not in page, f"{entry.path}: error while executing:\n{page[page.find(marker) - 500 :][:3000]}"
