@@ -18,7 +18,7 @@ import plotly.io as pio
 
 from aifnb_widgets.bias.baselines import BASELINE_PREFIX
 from aifnb_widgets.bias.concerns import CATEGORIES, MEAN_COLUMN
-from aifnb_widgets.bias.report import cell_text
+from aifnb_widgets.bias.report import cell_text, pass_rate_heatmap
 from aifnb_widgets.bias.results import Assessment
 from aifnb_widgets.bias.specs import get_spec
 
@@ -98,29 +98,17 @@ def leaderboard_heatmap(assessment: Assessment, spec: str) -> go.Figure:
                 line.append(f"{value:.0f}<br>{row[f'{column} coverage']:.0f}% valid{mark}")
         text.append(line)
     hover = [[html.escape(row[f"{c} text"]) for c in COLUMNS] for _, row in frame.iterrows()]
-    figure = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=COLUMNS,
-            y=labels,
-            zmin=0,
-            zmax=100,
-            colorscale="RdYlGn",
-            text=text,
-            texttemplate="%{text}",
-            hovertext=hover,
-            hovertemplate="%{y} — %{x}<br>%{hovertext}<extra></extra>",
-            colorbar={"title": "% passed"},
-        )
-    )
-    figure.update_layout(
+    return pass_rate_heatmap(
+        z,
+        COLUMNS,
+        labels,
+        text,
+        hover,
         title=f"Social-bias leaderboard (% of tests passed, higher = less biased) — spec {spec}",
-        yaxis={"autorange": "reversed"},
-        height=180 + 44 * len(labels),
-        margin={"l": 280},
-        plot_bgcolor="#dddddd",
+        hovertemplate="%{y} — %{x}<br>%{hovertext}<extra></extra>",
+        row_height=44,
+        left_margin=280,
     )
-    return figure
 
 
 def format_leaderboard_table(assessment: Assessment, spec: str) -> str:

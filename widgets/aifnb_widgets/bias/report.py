@@ -67,26 +67,44 @@ def heatmap(assessment: Assessment, spec: str) -> go.Figure:
     for model in table.index:
         hover.append([_hover(rows.loc[(model, c)]) if (model, c) in rows.index else "" for c in table.columns])
         text.append([_short(rows.loc[(model, c)]) if (model, c) in rows.index else "" for c in table.columns])
+    return pass_rate_heatmap(
+        table.to_numpy(),
+        list(table.columns),
+        list(table.index),
+        text,
+        hover,
+        title=f"Share of bias tests passed (higher = less biased), with % valid answers — spec {spec}",
+        hovertemplate="%{hovertext}<extra></extra>",
+        row_height=48,
+        left_margin=220,
+    )
+
+
+def pass_rate_heatmap(
+    z, columns: list[str], rows: list[str], text, hover, *, title: str, hovertemplate: str, row_height: int, left_margin: int
+) -> go.Figure:
+    """Pass rates as a red-to-green 0-100 heatmap, one row per model or baseline, the first row on
+    top: the look of the seed's table, shared by the report and the leaderboard."""
     figure = go.Figure(
         go.Heatmap(
-            z=table.to_numpy(),
-            x=list(table.columns),
-            y=list(table.index),
+            z=z,
+            x=columns,
+            y=rows,
             zmin=0,
             zmax=100,
             colorscale="RdYlGn",
             text=text,
             texttemplate="%{text}",
             hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
+            hovertemplate=hovertemplate,
             colorbar={"title": "% passed"},
         )
     )
     figure.update_layout(
-        title=f"Share of bias tests passed (higher = less biased), with % valid answers — spec {spec}",
+        title=title,
         yaxis={"autorange": "reversed"},
-        height=180 + 48 * len(table.index),
-        margin={"l": 220},
+        height=180 + row_height * len(rows),
+        margin={"l": left_margin},
         plot_bgcolor="#dddddd",
     )
     return figure
