@@ -14,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -106,6 +107,27 @@ def voila_url(tmp_path_factory):
             proc.wait(timeout=15)
 
 
+def _render(url: str) -> tuple[int, str]:
+    """The whole page within RENDER_TIMEOUT_S in all: a socket timeout alone never trips on a
+    stalled render, which still sends bytes now and then."""
+    outcome: list = []
+
+    def fetch() -> None:
+        try:
+            outcome.append(_get(url, timeout=RENDER_TIMEOUT_S))
+        except Exception as exc:  # handed to the test's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    worker.join(RENDER_TIMEOUT_S)
+    if not outcome:
+        raise TimeoutError(f"no complete page within {RENDER_TIMEOUT_S} s")
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
+
+
 def _page_text(page: str) -> str:
     """The page with tags removed and entities decoded: highlighted source (one <span> per token)
     reads as plain lines again."""
@@ -136,13 +158,13 @@ def _source_lines(rel: str) -> list[str]:
 def test_dashboard_renders_without_source(voila_url, entry):
     url = f"{voila_url}/voila/render/{entry.path}"
     try:
-        status, page = _get(url, timeout=RENDER_TIMEOUT_S)
+        status, page = _render(url)
     except TimeoutError:
         # Rarely (about one render in four of the conformity dashboard, under load) the page stalls
         # while its kernel sits idle: a kernel-channel race not yet traced. One retry with a new
         # kernel; a second stall fails.
         print(f"{entry.path}: render stalled for {RENDER_TIMEOUT_S} s; retrying once", file=sys.stderr)
-        status, page = _get(url, timeout=RENDER_TIMEOUT_S)
+        status, page = _render(url)
     assert status == 200, f"HTTP {status}:\n{page[:2000]}"
     for marker in ERROR_MARKERS:
         assert marker not in page, f"{entry.path}: error while executing:\n{page[page.find(marker) - 500 :][:3000]}"
