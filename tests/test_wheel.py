@@ -21,8 +21,8 @@ SHIPPED = [
     "aifnb_hub/settings.yaml",
     "aifnb_hub/demo.yaml",
     "aifnb_hub/templates/home.html",
-    "aifnb_spawners/templates/session.sh.j2",
-    "aifnb_spawners/templates/bias_array.sh.j2",
+    "aifnb_slurm/templates/session.sh.j2",
+    "aifnb_slurm/templates/bias_array.sh.j2",
     "aifnb_spawners/session_config/labconfig/page_config.json",
     "aifnb_widgets/bias/data/prompts_en.tsv",
 ]
@@ -74,7 +74,7 @@ def test_wheel_holds_the_packages_and_nothing_comes_from_the_checkout(wheel_env)
         [
             wheel_env / "bin" / "python",
             "-c",
-            "import aifnb_hub, aifnb_spawners, aifnb_widgets; print(aifnb_hub.__file__, aifnb_spawners.__file__, aifnb_widgets.__file__)",
+            "import aifnb_hub, aifnb_slurm, aifnb_spawners, aifnb_widgets; print(aifnb_hub.__file__, aifnb_slurm.__file__, aifnb_spawners.__file__, aifnb_widgets.__file__)",
         ],
         check=True,
         capture_output=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from aifnb_spawners.validate import USERNAME, anchored
+from aifnb_slurm.validate import USERNAME, anchored
 
 from .auth import auth_state_key
 from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue

@@ -39,8 +39,8 @@ from tornado import web
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from traitlets import Float, Set, Unicode
 
-from aifnb_spawners.accounts import AccountError, AccountPolicy
-from aifnb_spawners.validate import USERNAME, matches
+from aifnb_slurm.accounts import AccountError, AccountPolicy
+from aifnb_slurm.validate import USERNAME, matches
 
 PROVIDER_FAILED = (
     "The hub could not complete your login with the identity provider ({cause}). "

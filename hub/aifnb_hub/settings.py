@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aifnb_spawners.profiles import Profile, ProfileList
-from aifnb_spawners.validate import GROUPNAME, USERNAME, checked_str
+from aifnb_slurm.profiles import Profile, ProfileList
+from aifnb_slurm.validate import GROUPNAME, USERNAME, checked_str
 
 DEFAULT_SETTINGS = Path(__file__).with_name("settings.yaml")
 

@@ -3,7 +3,7 @@
 What changes against batchspawner 1.3.0, and why:
 
 * the batch script is rendered from a template file with only server-side values: a
-  :class:`~aifnb_spawners.profiles.JobRequest` checked against the profile (batchspawner merges
+  :class:`~aifnb_slurm.profiles.JobRequest` checked against the profile (batchspawner merges
   ``user_options`` straight into its template);
 * Slurm commands run as argv lists with a time limit (batchspawner formats shell strings and
   waits forever), and a transient ``squeue`` failure reads as "unknown", not "job gone"
@@ -11,7 +11,7 @@ What changes against batchspawner 1.3.0, and why:
 * a job that ends before its server reports a port fails the spawn at once with the tail of the
   job's log (batchspawner waits for ``start_timeout``);
 * progress shows Slurm's state, pending reason and expected start time;
-* all sessions share one ``squeue`` call per tick (:class:`~aifnb_spawners.slurm.SlurmClient`),
+* all sessions share one ``squeue`` call per tick (:class:`~aifnb_slurm.slurm.SlurmClient`),
   so the hub polls every 5 s and a session killed with ``scancel`` is marked stopped within
   seconds (JupyterHub's 30 s ``poll_interval`` left it "running" for ~25 s);
 * ``stop`` retries ``scancel`` until Slurm confirms the job is gone (batchspawner sends one and
@@ -35,13 +35,14 @@ from batchspawner.batchspawner import JobStatus
 from jupyterhub.spawner import SpawnException
 from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 
+from aifnb_slurm.accounts import DENIED_USERS, AccountError, AccountPolicy, login_defs_uid_range
+from aifnb_slurm.jobs import job_name
+from aifnb_slurm.profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
+from aifnb_slurm.slurm import SlurmClient, SlurmCommandError, run_as_prefix, run_slurm
+from aifnb_slurm.templates import TEMPLATES, render
+from aifnb_slurm.usage_log import record_session_event
+
 from . import callback  # noqa: F401  (installs the port-only job callback)
-from .accounts import DENIED_USERS, AccountError, AccountPolicy, login_defs_uid_range
-from .jobs import job_name
-from .profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
-from .slurm import SlurmClient, SlurmCommandError, run_as_prefix, run_slurm
-from .templates import TEMPLATES, render
-from .usage_log import record_session_event
 
 #: Jupyter configuration of every session (news prompt off, resource monitor against the job).
 SESSION_CONFIG = Path(__file__).with_name("session_config")
@@ -64,14 +65,14 @@ REPLACED_SETTINGS = {
     "req_options": "profile fields (free-form sbatch options are not accepted)",
     "req_keepvars_extra": "Spawner.environment (what the job receives)",
     "batch_script": "FactorySlurmSpawner.batch_script_template (a template file)",
-    "batch_submit_cmd": "argv-only Slurm commands (aifnb_spawners.slurm)",
-    "batch_query_cmd": "argv-only Slurm commands (aifnb_spawners.slurm)",
-    "batch_cancel_cmd": "argv-only Slurm commands (aifnb_spawners.slurm)",
-    "exec_prefix": "runuser as root, sudo otherwise (aifnb_spawners.slurm.run_as_prefix)",
+    "batch_submit_cmd": "argv-only Slurm commands (aifnb_slurm.slurm)",
+    "batch_query_cmd": "argv-only Slurm commands (aifnb_slurm.slurm)",
+    "batch_cancel_cmd": "argv-only Slurm commands (aifnb_slurm.slurm)",
+    "exec_prefix": "runuser as root, sudo otherwise (aifnb_slurm.slurm.run_as_prefix)",
     "batchspawner_singleuser_cmd": "FactorySlurmSpawner.python_prefix (its bin/ holds the commands)",
-    "state_exechost_re": "the node squeue reports (aifnb_spawners.slurm.SqueueBatcher)",
-    "state_exechost_exp": "the node squeue reports (aifnb_spawners.slurm.SqueueBatcher)",
-    "state_unknown_re": "Slurm's transient errors (aifnb_spawners.slurm.SlurmCommandError.transient)",
+    "state_exechost_re": "the node squeue reports (aifnb_slurm.slurm.SqueueBatcher)",
+    "state_exechost_exp": "the node squeue reports (aifnb_slurm.slurm.SqueueBatcher)",
+    "state_unknown_re": "Slurm's transient errors (aifnb_slurm.slurm.SlurmCommandError.transient)",
     "cmd": "FactorySlurmSpawner.python_prefix (jupyterhub-singleuser from its bin/)",
     "availability_ttl": "SlurmClient.sinfo_ttl",
 }
@@ -92,13 +93,13 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
     """Spawns a JupyterLab session as a Slurm job, shaped by the profile the user picked."""
 
     profiles = List(
-        help="Profiles offered in the spawn form: dicts validated by aifnb_spawners.profiles.Profile.",
+        help="Profiles offered in the spawn form: dicts validated by aifnb_slurm.profiles.Profile.",
     ).tag(config=True)
 
     batch_script_template = Unicode(
         str(TEMPLATES / "session.sh.j2"),
         help="Path of the Jinja2 batch-script template, rendered by the job layer's one environment "
-        "(aifnb_spawners.templates). It receives username, job_name, homedir, log_path, keepvars, "
+        "(aifnb_slurm.templates). It receives username, job_name, homedir, log_path, keepvars, "
         "request (a JobRequest), prologue, epilogue, content (repo, branch, target, "
         "gitpuller, git_config, or None), srun, session_config and cmd; the filter `quote` "
         "shell-quotes a value.",
@@ -149,7 +150,7 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
 
     usage_log = Unicode(
         "",
-        help="JSONL file where session starts and stops are appended (aifnb_spawners.usage_log), "
+        help="JSONL file where session starts and stops are appended (aifnb_slurm.usage_log), "
         "for usage reports on clusters without Slurm accounting. Empty: no log.",
     ).tag(config=True)
 

@@ -9,7 +9,7 @@ from traitlets.config import Config
 
 from aifnb_hub import apply
 from aifnb_hub.settings import SettingsError, load_settings
-from aifnb_spawners.validate import USERNAME, anchored
+from aifnb_slurm.validate import USERNAME, anchored
 from tests.hub.test_settings import write
 
 OIDC = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aifnb_hub.auth import FactoryOIDCAuthenticator, error_page, name_refusal
-from aifnb_spawners.accounts import AccountPolicy
+from aifnb_slurm.accounts import AccountPolicy
 
 POLICY = AccountPolicy(min_uid=1000, max_uid=60000)
 

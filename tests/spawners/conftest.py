@@ -12,8 +12,8 @@ import pytest
 from jupyterhub.objects import Hub
 
 from aifnb_hub.settings import load_settings
+from aifnb_slurm.slurm import SlurmClient
 from aifnb_spawners import spawner as spawner_module
-from aifnb_spawners.slurm import SlurmClient
 from aifnb_spawners.spawner import FactorySlurmSpawner
 
 PROFILES = [p.model_dump(mode="json", exclude_none=True) for p in load_settings().profiles]

@@ -7,8 +7,8 @@ import pwd
 import pytest
 from jupyterhub.spawner import SpawnException
 
-from aifnb_spawners.accounts import AccountError, AccountPolicy, login_defs_uid_range
-from aifnb_spawners.slurm import run_as_prefix
+from aifnb_slurm.accounts import AccountError, AccountPolicy, login_defs_uid_range
+from aifnb_slurm.slurm import run_as_prefix
 from tests.spawners.conftest import make_spawner
 
 REAL_ACCOUNTS = True  # the spawners/conftest stand-in policy stays off here

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from aifnb_spawners.hub_groups import GROUPS_SCOPE, GroupsError, platform_users, user_groups
+from aifnb_slurm.hub_groups import GROUPS_SCOPE, GroupsError, platform_users, user_groups
 from tests.support.fake_hub import FakeHub, Token
 
 #: What a settings file (which AIFNB_SETTINGS lets a user replace) claims.
@@ -84,7 +84,7 @@ def test_outside_a_session_root_reads_the_settings_and_says_so():
 def test_an_admins_report_lists_every_user_page_by_page(hub, monkeypatch):
     """The usage report's users come from GET /users with an admin's token, all pages of them; a user's token is refused."""
     monkeypatch.setattr(hub, "page_limit", 2)
-    monkeypatch.setattr("aifnb_spawners.hub_groups.PAGE", 2)
+    monkeypatch.setattr("aifnb_slurm.hub_groups.PAGE", 2)
     users = platform_users(CLAIMED, env=hub.session_env("admin"), euid=1000)
     assert users == {"ana": ("learners",), "bob": ("companies",), "root-admin": ("admins",)}
     assert [r for r in hub.requests if r.startswith("/hub/api/users?")][-2:] == [

@@ -8,23 +8,23 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from aifnb_spawners import templates
-from aifnb_spawners.jobs import KINDS, job_kind, job_name, label_slug
-from aifnb_spawners.validate import InvalidValue
+from aifnb_slurm import templates
+from aifnb_slurm.jobs import KINDS, job_kind, job_name, label_slug
+from aifnb_slurm.validate import InvalidValue
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("spawners", "widgets", "hub")
 
 
 def test_every_batch_script_template_lives_in_the_job_layer():
-    """Session, notebook run/sweep and bias array templates are in aifnb_spawners/templates, and nowhere else."""
+    """Session, notebook run/sweep and bias array templates are in aifnb_slurm/templates, and nowhere else."""
     assert {"session.sh.j2", "notebook_job.sh.j2", "bias_array.sh.j2"} <= {p.name for p in templates.TEMPLATES.glob("*.j2")}
     elsewhere = [p for package in PACKAGES for p in (ROOT / package).rglob("*.sh.j2") if p.parent != templates.TEMPLATES]
     assert elsewhere == [] and not list((ROOT / "widgets").rglob("*.sbatch.j2"))
 
 
 def test_only_the_job_layer_builds_a_jinja_environment_for_batch_scripts():
-    """No module but aifnb_spawners.templates builds a Jinja environment for batch scripts (no drifted second copy)."""
+    """No module but aifnb_slurm.templates builds a Jinja environment for batch scripts (no drifted second copy)."""
     builders = []
     for package in ("spawners", "widgets"):
         for path in (ROOT / package).rglob("*.py"):
@@ -33,7 +33,7 @@ def test_only_the_job_layer_builds_a_jinja_environment_for_batch_scripts():
                 builders.append(path.relative_to(ROOT).as_posix())
     # The AI-Act conformity documents are Markdown, not batch scripts: their own (HTML-free) environment stays.
     assert sorted(builders) == [
-        "spawners/aifnb_spawners/templates/__init__.py",
+        "spawners/aifnb_slurm/templates/__init__.py",
         "widgets/aifnb_widgets/sandboxes/ai_act/conformity.py",
     ]
 
@@ -59,7 +59,7 @@ def test_a_sites_template_folder_is_searched_first(tmp_path):
 
 
 def _notebook_values() -> dict:
-    from aifnb_spawners.profiles import JobRequest
+    from aifnb_slurm.profiles import JobRequest
 
     request = JobRequest("cpu-course", "cpu", 2, "4G", 0, None, "01:00:00", None, None, None, 3600)
     return {

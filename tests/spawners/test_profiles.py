@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aifnb_hub.settings import load_settings
-from aifnb_spawners.profiles import (
+from aifnb_slurm.profiles import (
     SLURM_NAME,
     USER_OPTION_KEYS,
     OptionError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aifnb_spawners.slurm import AvailabilityCache, SlurmCommandError, parse_sinfo, run_slurm
+from aifnb_slurm.slurm import AvailabilityCache, SlurmCommandError, parse_sinfo, run_slurm
 
 SINFO = """\
 cpu*|idle|0/32/0/32|gpu:1|gpu:0|

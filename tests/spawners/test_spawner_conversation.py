@@ -8,7 +8,7 @@ import pytest
 from batchspawner.batchspawner import JobStatus
 from jupyterhub.spawner import SpawnException
 
-from aifnb_spawners.slurm import SlurmClient
+from aifnb_slurm.slurm import SlurmClient
 from aifnb_spawners.spawner import replaced_settings
 from tests.spawners.conftest import make_spawner
 

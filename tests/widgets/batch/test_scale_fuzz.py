@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from aifnb_spawners.profiles import OptionError
-from aifnb_spawners.validate import InvalidValue
+from aifnb_slurm.profiles import OptionError
+from aifnb_slurm.validate import InvalidValue
 from aifnb_widgets.batch.api import RESOURCE_KEYS, check_submission, render_submission
 from tests.widgets.batch.conftest import DOUBLE_PARAMETERS
 

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from aifnb_spawners.accounts import AccountError
+from aifnb_slurm.accounts import AccountError
 from aifnb_widgets.batch import api, usage
 from aifnb_widgets.batch.layout import (
     RECORD_LIMIT,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aifnb_spawners.profiles import OptionError, resolve_request
-from aifnb_spawners.validate import InvalidValue
+from aifnb_slurm.profiles import OptionError, resolve_request
+from aifnb_slurm.validate import InvalidValue
 from aifnb_widgets.batch.api import submit_notebook
 from aifnb_widgets.batch.params import ParameterError
 from aifnb_widgets.batch.script import render_job_script

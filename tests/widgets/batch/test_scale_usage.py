@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aifnb_spawners.usage_log import record_session_event
+from aifnb_slurm.usage_log import record_session_event
 from aifnb_widgets.batch.layout import JobRecord, write_record
 from aifnb_widgets.batch.usage import (
     Home,

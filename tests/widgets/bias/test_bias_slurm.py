@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from aifnb_spawners.profiles import JobRequest, OptionError
-from aifnb_spawners.validate import InvalidValue
+from aifnb_slurm.profiles import JobRequest, OptionError
+from aifnb_slurm.validate import InvalidValue
 from aifnb_widgets.batch import api
 from aifnb_widgets.batch.layout import read_record
 from aifnb_widgets.bias.scenario import default_scenario

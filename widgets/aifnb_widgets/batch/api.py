@@ -1,14 +1,14 @@
 """Submit, follow, cancel and resubmit notebook runs: the Python API under the CLI and widgets.
 
 Every check happens before Slurm sees anything: the profile and resources through the same
-:func:`~aifnb_spawners.profiles.resolve_request` as interactive sessions, the parameters against
+:func:`~aifnb_slurm.profiles.resolve_request` as interactive sessions, the parameters against
 the notebook's ``parameters`` cell. The job is submitted held and released only once its run
 folders, parameters.json and job.json exist, so no job can start without its records and the
 records always carry the real job id.
 
 Whose run a folder is: the uid that owns it, never the ``user`` its (user-written) job.json
 names. ``resubmit`` and ``cancel`` act as that owner; root acting for someone else's folder does
-so only when asked (``as_admin``), through :func:`~aifnb_spawners.slurm.run_as_prefix` (no
+so only when asked (``as_admin``), through :func:`~aifnb_slurm.slurm.run_as_prefix` (no
 system account), reading and writing below the home only through descriptors opened with
 ``O_NOFOLLOW`` (:mod:`aifnb_widgets.batch.layout`), and it never copies a notebook from outside
 the run folder.
@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from aifnb_hub.settings import Settings, load_settings
-from aifnb_spawners import hub_groups
-from aifnb_spawners.accounts import AccountPolicy
-from aifnb_spawners.jobs import job_name
-from aifnb_spawners.profiles import JobRequest, resolve_request
-from aifnb_spawners.validate import DIGITS, USERNAME, check
+from aifnb_slurm import hub_groups
+from aifnb_slurm.accounts import AccountPolicy
+from aifnb_slurm.jobs import job_name
+from aifnb_slurm.profiles import JobRequest, resolve_request
+from aifnb_slurm.validate import DIGITS, USERNAME, check
 from aifnb_widgets.batch import queue as slurm
 from aifnb_widgets.batch.layout import (
     ERROR,
@@ -81,10 +81,10 @@ def platform_settings() -> Settings:
 
 def user_groups(user: str, settings: Settings) -> list[str]:
     """The user's groups, for every job a user submits (Scale & Run, bias arrays): asked of the
-    hub with the session's token (:mod:`aifnb_spawners.hub_groups`), never read from the settings
+    hub with the session's token (:mod:`aifnb_slurm.hub_groups`), never read from the settings
     file, which ``AIFNB_SETTINGS`` lets a user replace. Outside a session only root gets groups,
     from the settings' member lists, and a line on stderr says so. Raises
-    :class:`~aifnb_spawners.hub_groups.GroupsError` otherwise."""
+    :class:`~aifnb_slurm.hub_groups.GroupsError` otherwise."""
     members = {name: group.users for name, group in settings.groups.items()}
     found = hub_groups.user_groups(user, members)
     if found.note:
@@ -108,7 +108,7 @@ def home_of(user: str) -> str:
 
 def acting_for(user: str) -> pwd.struct_passwd | None:
     """None when the caller is ``user``; else ``user``'s account, if the account policy lets it
-    run jobs (:class:`~aifnb_spawners.accounts.AccountError` for system accounts)."""
+    run jobs (:class:`~aifnb_slurm.accounts.AccountError` for system accounts)."""
     if user == slurm.current_user():
         return None
     return AccountPolicy().check(user)
@@ -139,7 +139,7 @@ def check_submission(
 ) -> tuple[JobRequest, list[dict[str, Any]]]:
     """The Slurm request and the parameter sets of a submission of notebook JSON ``source``,
     every choice checked (pure: no file, no Slurm). Raises
-    :class:`~aifnb_spawners.profiles.OptionError` or :class:`ParameterError` naming the field."""
+    :class:`~aifnb_slurm.profiles.OptionError` or :class:`ParameterError` naming the field."""
     if resources is not None and not isinstance(resources, Mapping):
         raise ParameterError("resources", f"must be a mapping of {', '.join(RESOURCE_KEYS)} to values")
     if parameters is not None and not isinstance(parameters, Mapping):
@@ -196,7 +196,7 @@ def submit_notebook(
     """Run ``notebook`` as a Slurm job with ``parameters``; with ``sweep``, a job array with one
     task per parameter set (each set overrides ``parameters``).
 
-    Raises :class:`~aifnb_spawners.profiles.OptionError` (profile or resources) or
+    Raises :class:`~aifnb_slurm.profiles.OptionError` (profile or resources) or
     :class:`~aifnb_widgets.batch.params.ParameterError` naming the field, before anything is
     submitted; ``groups`` default to the user's groups (:func:`user_groups`). The notebook is
     read by the caller: root submitting for a user names the notebook itself.

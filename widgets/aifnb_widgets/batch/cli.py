@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from aifnb_spawners.slurm import SlurmCommandError
+from aifnb_slurm.slurm import SlurmCommandError
 from aifnb_widgets.batch.layout import USER_ERRORS, BatchError
 from aifnb_widgets.cli import guarded
 

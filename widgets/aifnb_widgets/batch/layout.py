@@ -33,12 +33,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aifnb_spawners.accounts import AccountError
-from aifnb_spawners.hub_groups import GroupsError
-from aifnb_spawners.jobs import PREFIX
-from aifnb_spawners.profiles import OptionError
-from aifnb_spawners.slurm import SlurmCommandError
-from aifnb_spawners.validate import DIGITS, USERNAME, InvalidValue, check
+from aifnb_slurm.accounts import AccountError
+from aifnb_slurm.hub_groups import GroupsError
+from aifnb_slurm.jobs import PREFIX
+from aifnb_slurm.profiles import OptionError
+from aifnb_slurm.slurm import SlurmCommandError
+from aifnb_slurm.validate import DIGITS, USERNAME, InvalidValue, check
 
 RUNS_DIR = "ai-factory-runs"
 RECORD = "job.json"
@@ -47,7 +47,7 @@ INPUT = "input.ipynb"
 EXECUTED = "executed.ipynb"
 LOG = "job.log"
 ERROR = "error.txt"
-#: Prefix of every notebook run's Slurm name (:mod:`aifnb_spawners.jobs`: ``aifnb-<kind>-<label>``).
+#: Prefix of every notebook run's Slurm name (:mod:`aifnb_slurm.jobs`: ``aifnb-<kind>-<label>``).
 JOB_NAME_PREFIX = f"{PREFIX}batch-"
 STAMP = "%Y%m%dT%H%M%SZ"
 

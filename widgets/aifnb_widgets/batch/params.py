@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from aifnb_spawners.profiles import OptionError
+from aifnb_slurm.profiles import OptionError
 from aifnb_widgets.batch.layout import NOTEBOOK_LIMIT, BatchError, read_regular
 
 #: The literal types a parameter may have, by the name messages use.

@@ -1,6 +1,6 @@
 """The batch tools' conversation with Slurm, always as the user the jobs belong to.
 
-The helpers of :mod:`aifnb_spawners.slurm` are async; notebooks, widgets' button handlers and
+The helpers of :mod:`aifnb_slurm.slurm` are async; notebooks, widgets' button handlers and
 the command line are not, and a kernel already runs an event loop, so :func:`run_sync` runs the
 call on a private loop in a worker thread when one is running here.
 """
@@ -15,9 +15,9 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aifnb_spawners.jobs import Kind, job_kind
-from aifnb_spawners.slurm import run_as_prefix, run_slurm
-from aifnb_spawners.validate import DIGITS, matches
+from aifnb_slurm.jobs import Kind, job_kind
+from aifnb_slurm.slurm import run_as_prefix, run_slurm
+from aifnb_slurm.validate import DIGITS, matches
 
 T = TypeVar("T")
 TIMEOUT = 30.0
@@ -70,7 +70,7 @@ class QueuedJob:
 
     @property
     def kind(self) -> Kind | None:
-        """``batch`` or ``bias``, from the job's name (:mod:`aifnb_spawners.jobs`)."""
+        """``batch`` or ``bias``, from the job's name (:mod:`aifnb_slurm.jobs`)."""
         return job_kind(self.name)
 
 

@@ -1,18 +1,18 @@
 """The batch script of a notebook run, rendered like the session's and the bias array's: a
-template of the job layer's one environment (:mod:`aifnb_spawners.templates`), and only
+template of the job layer's one environment (:mod:`aifnb_slurm.templates`), and only
 server-side values.
 
 The renderer is the last gate before ``sbatch``: every value it puts into the script is checked
-here against its allow-list (:mod:`aifnb_spawners.validate`, full match, ASCII), even those that
-:func:`~aifnb_spawners.profiles.resolve_request` already checked, because ``#SBATCH`` lines
+here against its allow-list (:mod:`aifnb_slurm.validate`, full match, ASCII), even those that
+:func:`~aifnb_slurm.profiles.resolve_request` already checked, because ``#SBATCH`` lines
 cannot quote anything and one newline there is a new directive.
 """
 
 from __future__ import annotations
 
-from aifnb_spawners.profiles import MEMORY, SLUG, WALLTIME, JobRequest
-from aifnb_spawners.templates import render
-from aifnb_spawners.validate import JOB_NAME, SAFE_PATH, SLURM_NAME, InvalidValue, check
+from aifnb_slurm.profiles import MEMORY, SLUG, WALLTIME, JobRequest
+from aifnb_slurm.templates import render
+from aifnb_slurm.validate import JOB_NAME, SAFE_PATH, SLURM_NAME, InvalidValue, check
 
 TEMPLATE = "notebook_job.sh.j2"
 #: Largest job array a script may ask for (the sweep limit is lower; this guards the renderer).
@@ -26,7 +26,7 @@ _NAME_RULE = "1-64 of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or di
 
 def checked_path(field: str, value: object) -> str:
     """``value`` when it can go into an ``#SBATCH`` line or a command: an absolute path of safe
-    characters, no ``..`` component; :class:`~aifnb_spawners.validate.InvalidValue` otherwise."""
+    characters, no ``..`` component; :class:`~aifnb_slurm.validate.InvalidValue` otherwise."""
     path = check(field, value, SAFE_PATH, _PATH_RULE)
     if "/../" in f"{path}/" or "/./" in f"{path}/":
         raise InvalidValue(field, value, _PATH_RULE)

@@ -3,7 +3,7 @@
 Slurm's accounting (``sacct`` backed by slurmdbd) is the reference where a cluster has it. Where
 it has none (the embedded single-node Slurm, small centres), the platform's own records stand in:
 a JSONL log of session starts and stops that the spawner appends to
-(:mod:`aifnb_spawners.usage_log`; by default the hub's configured ``hub.usage_log``), and the
+(:mod:`aifnb_slurm.usage_log`; by default the hub's configured ``hub.usage_log``), and the
 job.json of each notebook run and of each bias array task. A job.json is written by the
 user's own job, so a user can edit it: the report labels those rows ``user-record``, counts a
 record only for the uid that owns it, and leaves out (and lists) records whose resources or
@@ -25,12 +25,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from pydantic import ValidationError
 
-from aifnb_spawners import hub_groups
-from aifnb_spawners.jobs import KINDS, Kind, job_kind
-from aifnb_spawners.profiles import Profile, walltime_seconds
-from aifnb_spawners.slurm import SlurmCommandError, run_slurm
-from aifnb_spawners.usage_log import USAGE_LOG_ENV, SessionEvent
-from aifnb_spawners.validate import DIGITS, matches
+from aifnb_slurm import hub_groups
+from aifnb_slurm.jobs import KINDS, Kind, job_kind
+from aifnb_slurm.profiles import Profile, walltime_seconds
+from aifnb_slurm.slurm import SlurmCommandError, run_slurm
+from aifnb_slurm.usage_log import USAGE_LOG_ENV, SessionEvent
+from aifnb_slurm.validate import DIGITS, matches
 from aifnb_widgets.batch.api import platform_settings
 from aifnb_widgets.batch.layout import (
     BatchError,
@@ -186,7 +186,7 @@ def _sacct_time(text: str) -> datetime | None:
 
 def parse_sacct(output: str, at: datetime | None = None) -> list[Usage]:
     """``sacct -a -X -n -P -o SACCT_FIELDS`` lines of the platform's jobs (sessions, notebook runs
-    and bias arrays, told apart by their names: :mod:`aifnb_spawners.jobs`)."""
+    and bias arrays, told apart by their names: :mod:`aifnb_slurm.jobs`)."""
     at = at or now()
     usages = []
     for line in output.splitlines():
@@ -264,7 +264,7 @@ def usage_chart(table: pd.DataFrame, scope: Literal["user", "group"] = "user") -
 
 def platform_users(settings) -> dict[str, list[str]]:
     """Every user and their groups: from the hub API with an admin's token, else (root on the hub
-    host) the settings' member lists (:func:`aifnb_spawners.hub_groups.platform_users`)."""
+    host) the settings' member lists (:func:`aifnb_slurm.hub_groups.platform_users`)."""
     members = {name: group.users for name, group in settings.groups.items()}
     return {user: list(groups) for user, groups in hub_groups.platform_users(members).items()}
 

@@ -2,18 +2,18 @@
 any other.
 
 A bias array is submitted like a session or a notebook run: the user names a profile and may
-adjust CPUs, GPUs and walltime within its limits; :func:`~aifnb_spawners.profiles.resolve_request`
+adjust CPUs, GPUs and walltime within its limits; :func:`~aifnb_slurm.profiles.resolve_request`
 checks them against the profiles of the user's groups as the hub knows them
 (:func:`aifnb_widgets.batch.api.user_groups`), and partition, account, QoS, reservation, GRES and
 memory come from the profile. The job is named ``aifnb-bias-<label>``
-(:mod:`aifnb_spawners.jobs`), submitted held, and released once each task's run record
+(:mod:`aifnb_slurm.jobs`), submitted held, and released once each task's run record
 (``~/ai-factory-runs/bias-<label>/<time>-<jobid>_<task>/job.json``, kind ``bias``) exists: the
 jobs panel lists and cancels the tasks, and the usage report counts them, as notebook runs.
 
 Nothing a user typed is pasted raw into the batch script: models go to ``models.json`` (after
 the same allow-list check as everywhere else) and every value the template does render is
 matched against a strict pattern first; the template is the job layer's
-(:mod:`aifnb_spawners.templates`).
+(:mod:`aifnb_slurm.templates`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aifnb_spawners.jobs import job_name, label_slug
-from aifnb_spawners.profiles import JobRequest, resolve_request
-from aifnb_spawners.templates import render
-from aifnb_spawners.validate import DIGITS, JOB_NAME, InvalidValue, check, matches
+from aifnb_slurm.jobs import job_name, label_slug
+from aifnb_slurm.profiles import JobRequest, resolve_request
+from aifnb_slurm.templates import render
+from aifnb_slurm.validate import DIGITS, JOB_NAME, InvalidValue, check, matches
 from aifnb_widgets.backends.factory import validate_model_spec
 from aifnb_widgets.batch.script import checked_count, checked_path, checked_request
 from aifnb_widgets.bias.runner import SCENARIO_FILE
@@ -56,8 +56,8 @@ def render_array_script(
 ) -> str:
     """The array script, one task per model, with ``request``'s resources; task N records its
     run in ``<run_prefix><array job id>_N``. Every value rendered matches its allow-list
-    (:mod:`aifnb_spawners.validate`, full match, ASCII) or raises
-    :class:`~aifnb_spawners.validate.InvalidValue` naming it: ``#SBATCH`` lines cannot quote,
+    (:mod:`aifnb_slurm.validate`, full match, ASCII) or raises
+    :class:`~aifnb_slurm.validate.InvalidValue` naming it: ``#SBATCH`` lines cannot quote,
     so a newline in a value would be a directive of its own. ``prologue`` is the site's own
     shell (settings, written by admins) and is not checked."""
     if not isinstance(job_dir, (str, Path)):
@@ -128,7 +128,7 @@ def submit_array(
     :func:`aifnb_widgets.batch.api.user_groups`), write the job folder, and submit the array
     held, releasing it once every task's run record exists.
 
-    Raises :class:`~aifnb_spawners.profiles.OptionError` naming the field and what is allowed
+    Raises :class:`~aifnb_slurm.profiles.OptionError` naming the field and what is allowed
     (a profile the groups do not allow, GPUs above the profile's limit) before anything is
     written or submitted.
     """

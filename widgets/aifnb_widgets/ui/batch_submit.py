@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from aifnb_spawners.profiles import profiles_for
+from aifnb_slurm.profiles import profiles_for
 from aifnb_widgets.batch.api import Submission, platform_settings, submit_notebook, user_groups
 from aifnb_widgets.batch.layout import USER_ERRORS
 from aifnb_widgets.batch.params import declared_parameters, parse_sweep, parse_value

@@ -45,7 +45,7 @@ def run_as_prefix(username: str, policy: AccountPolicy | None = None) -> list[st
 
     As root, ``runuser`` needs no configuration; otherwise sudo must allow the hub's user to run
     the Slurm commands as others (see the README's sudoers rule). A system account (``root``,
-    ``slurm``, ``nobody``...) raises :class:`~aifnb_spawners.accounts.AccountError`.
+    ``slurm``, ``nobody``...) raises :class:`~aifnb_slurm.accounts.AccountError`.
     """
     (policy or AccountPolicy()).check(username)
     if os.geteuid() == 0:
