@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,28 @@ def test_names_and_labels_are_checked():
         job_name("bias", "a\n#SBATCH --uid=0")
     assert label_slug("my bias run.v2") == "my_bias_run_v2" and label_slug("$$$") == "job" and len(label_slug("x" * 99)) == 40
     assert KINDS == ("session", "batch", "bias")
+
+
+def test_the_job_layer_and_the_session_tools_import_no_jupyterhub():
+    """aifnb_slurm and the session's job tools (Scale & Run, bias arrays, usage) load without the
+    hub's web stack: they run on compute nodes and login nodes where only the job layer belongs."""
+    modules = [
+        "aifnb_slurm.accounts",
+        "aifnb_slurm.hub_groups",
+        "aifnb_slurm.jobs",
+        "aifnb_slurm.profiles",
+        "aifnb_slurm.slurm",
+        "aifnb_slurm.templates",
+        "aifnb_slurm.usage_log",
+        "aifnb_slurm.validate",
+        "aifnb_widgets.batch.api",
+        "aifnb_widgets.batch.cli",
+        "aifnb_widgets.batch.usage",
+        "aifnb_widgets.bias.slurm",
+    ]
+    probe = (
+        f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = set(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout.split())
+    assert loaded.isdisjoint({"jupyterhub", "batchspawner", "tornado", "aifnb_spawners"}), loaded
