@@ -4,7 +4,12 @@ Each variant runs a real hub and proxy on the local single-node Slurm, all three
 is one REST spawn of the cpu-course profile per variant, in a rotating order, timed from the
 request until the hub reports the server ready, then a stop. Interleaving the variants round by
 round puts machine noise on all of them alike, so the ratios hold when the machine is busy. Then
-N users spawn at once through our spawner while a probe times the hub's API. Run as root:
+N users spawn at once through our spawner while a probe times the hub's API.
+
+The machine's busy CPU time is read from /proc/stat around every spawn: what one spawn costs in
+CPU-seconds (hub, Slurm and the server's start together) gives the floor under N spawns on this
+machine's cores, so a burst can be told apart from a queue: a burst as long as its CPU floor, with
+the cores busy throughout, is waiting for CPU, not for anything in the platform. Run as root:
 
     /opt/aifnb/venv/bin/python benchmarks/spawn_ready.py [--rounds 5] [--concurrent 10]
 """
@@ -12,6 +17,7 @@ N users spawn at once through our spawner while a probe times the hub's API. Run
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -45,13 +51,26 @@ def ensure_user(name: str, group: str) -> None:
     subprocess.run(["usermod", "-aG", f"aifnb-{group}", name], check=True)
 
 
+def cpu_busy_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy (all cores; not idle or waiting on I/O)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+#: CPU-seconds of our spawns (hub, Slurm and the server's start), for the burst's floor.
+SPAWN_CPU: list[float] = []
+
+
 def spawn_once(hub: Hub, user: str) -> float:
     with hub.login(user) as session:
-        began = time.perf_counter()
+        began, busy = time.perf_counter(), cpu_busy_seconds()
         response = session.start({"profile": "cpu-course"} if hub.config == CONFIG else {})
         response.raise_for_status()
         session.wait_ready(timeout=120)
         elapsed = time.perf_counter() - began
+        if hub.config == CONFIG:
+            SPAWN_CPU.append(cpu_busy_seconds() - busy)
         session.stop()
     return elapsed
 
@@ -117,8 +136,9 @@ class ApiProbe:
         return statistics.quantiles(self.latencies, n=20)[-1] if len(self.latencies) >= 2 else float("nan")
 
 
-def run_concurrent(count: int) -> tuple[list[float], float]:
-    """Ready times of ``count`` simultaneous spawns and the hub API's p95 latency meanwhile."""
+def run_concurrent(count: int) -> tuple[list[float], float, float]:
+    """Ready times of ``count`` simultaneous spawns, the hub API's p95 latency meanwhile, and the
+    machine's busy CPU-seconds over the burst."""
     names = [f"aifb-{i:02d}" for i in range(count)]
     for name in names:
         ensure_user(name, "learners")
@@ -126,7 +146,7 @@ def run_concurrent(count: int) -> tuple[list[float], float]:
     with ExitStack() as stack:
         hub = start_hub(CONFIG, users, stack, extra={"groups": {"learners": {"users": names}}})
         sessions = [hub.login(name) for name in names]
-        began = time.perf_counter()
+        began, busy = time.perf_counter(), cpu_busy_seconds()
 
         def ready(session) -> float:
             # The REST call itself waits up to the hub's slow_spawn_timeout, so each user has a thread.
@@ -136,10 +156,11 @@ def run_concurrent(count: int) -> tuple[list[float], float]:
 
         with ApiProbe(hub) as probe, ThreadPoolExecutor(count) as pool:
             times = list(pool.map(ready, sessions))
+        busy = cpu_busy_seconds() - busy
         for session in sessions:
             session.stop()
             session.__exit__()
-        return times, probe.p95()
+        return times, probe.p95(), busy
 
 
 def spread(times: list[float]) -> str:
@@ -167,11 +188,19 @@ def main() -> None:
         print(f"{label:42} {spread(times)} {median / baseline:8.2f} {median / stock:8.2f}")
     print(f"ours - local: {ours - baseline:+.2f} s (target <= +0.50 s); ours / stock: {ours / stock:.2f} (target <= 1.00)")
 
-    times, p95 = run_concurrent(args.concurrent)
+    times, p95, busy = run_concurrent(args.concurrent)
+    cores = os.cpu_count() or 1
+    per_spawn = statistics.median(SPAWN_CPU)
+    floor = max(ours, args.concurrent * per_spawn / cores)
     print(
         f"\n{args.concurrent} simultaneous spawns (aifnb): all ready after {max(times):.2f} s; "
         f"median {statistics.median(times):.2f} s; first {min(times):.2f} s; "
         f"all / single median {max(times) / ours:.2f} (target <= 3); hub API p95 during the burst {p95 * 1000:.0f} ms"
+    )
+    print(
+        f"CPU: one spawn costs {per_spawn:.2f} CPU-s (median); {args.concurrent} need >= {floor:.2f} s on {cores} cores "
+        f"(floor / single {floor / ours:.2f}); the burst took {max(times) / floor:.2f}x its floor with the cores "
+        f"{busy / (max(times) * cores):.0%} busy"
     )
 
 
