@@ -13,6 +13,7 @@ from collections.abc import Callable
 COMMAND_GROUPS = {
     "bias": "aifnb_widgets.bias.cli",
     "batch": "aifnb_widgets.batch.cli",
+    "data": "aifnb_data.cli",
 }
 
 
