@@ -4,6 +4,11 @@ Each notebook asserts its own results in its last cells and writes a metrics JSO
 METRICS_PATH; this test checks it ran without error and reads the metrics back, with the
 tolerances in EXPECTED for notebooks that declare them. New catalogue entries are picked up
 automatically.
+
+Courses also get ANSWERS (tests/support/course_answers.yaml): CI answers every exercise and quiz
+question, and the test checks each was judged right and recorded in the progress of a home of
+its own. One run with wrong answers shows what a learner sees after a wrong try: hints, never
+an expected value, and passed=False in the progress.
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ import pytest
 from nbclient.exceptions import CellTimeoutError
 
 from aifnb_hub.catalogue import load_catalogue
+from aifnb_widgets.teaching.progress import read as read_progress
+from aifnb_widgets.teaching.spec import course_names, load_course
+from tests.support.courses import course_answers
 
 pytestmark = pytest.mark.notebooks
 
 CATALOGUE = load_catalogue()
+ANSWERS = course_answers()
 PER_NOTEBOOK_TIMEOUT_S = 120  # per cell; every notebook runs in under 20 s at CI size
 
 # Per-notebook expectations on the metrics JSON: key -> (low, high) inclusive, or an exact value.
@@ -84,20 +93,33 @@ def _check_expected(rel: str, metrics: dict) -> None:
             assert got == want, f"{rel}: {key}={got!r}, expected {want!r}"
 
 
-@pytest.mark.timeout(2 * PER_NOTEBOOK_TIMEOUT_S + 60)
-@pytest.mark.parametrize("entry", CATALOGUE.notebooks, ids=lambda e: e.path)
-def test_notebook_executes(entry, tmp_path, monkeypatch):
+def _course(rel: str) -> str | None:
+    """The course name of a course notebook that declares checks, else None."""
+    name = rel.removeprefix("courses/").removesuffix(".ipynb")
+    return name if rel.startswith("courses/") and name in course_names() else None
+
+
+def _execute(entry, tmp_path, monkeypatch, answers: dict | None = None) -> tuple[dict, float]:
+    """Run one catalogue notebook with its CI parameters (plus ANSWERS for a course); return its
+    metrics and seconds. The kernel's home is tmp_path/home, so progress records land there."""
     import papermill
 
     src = CATALOGUE.file(entry)
     metrics_path = tmp_path / "metrics.json"
     params = {**entry.ci_parameters, "METRICS_PATH": str(metrics_path)}
+    if answers is not None:
+        params["ANSWERS"] = answers
     # Keep the kernel polite on a shared CI machine.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("MKL_NUM_THREADS", "1")
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    # Progress records go to a home of the test's own, never to a hub.
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_API_TOKEN", raising=False)
     start = time.monotonic()
 
     def execute() -> None:
@@ -125,5 +147,55 @@ def test_notebook_executes(entry, tmp_path, monkeypatch):
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     assert isinstance(metrics, dict) and metrics, "metrics JSON must be a non-empty object"
     assert _finite(metrics), f"non-finite values in metrics: {metrics}"
+    return metrics, elapsed
+
+
+def _progress(tmp_path) -> dict[tuple[str, str], list[bool]]:
+    records: dict[tuple[str, str], list[bool]] = {}
+    for r in read_progress(tmp_path / "home" / ".aifnb" / "progress.jsonl"):
+        records.setdefault((r["item"], r["kind"]), []).append(r["passed"])
+    return records
+
+
+@pytest.mark.timeout(2 * PER_NOTEBOOK_TIMEOUT_S + 60)
+@pytest.mark.parametrize("entry", CATALOGUE.notebooks, ids=lambda e: e.path)
+def test_notebook_executes(entry, tmp_path, monkeypatch):
+    course = _course(entry.path)
+    metrics, elapsed = _execute(entry, tmp_path, monkeypatch, ANSWERS[course] if course else None)
     _check_expected(entry.path, metrics)
+    if course:
+        spec = load_course(course)
+        assert metrics["exercises_right"] == metrics["exercises_total"] == len(spec.exercises), metrics
+        assert metrics["quiz_right"] == metrics["quiz_total"] == len(spec.quiz), metrics
+        expected = {(e.item, "check") for e in spec.exercises} | {(q.item, "quiz") for q in spec.quiz}
+        assert _progress(tmp_path) == {key: [True] for key in expected}
     print(f"{entry.path}: {elapsed:.1f}s")
+
+
+WRONG_RUN = "courses/01-working-on-the-ai-factory.ipynb"
+
+
+@pytest.mark.timeout(2 * PER_NOTEBOOK_TIMEOUT_S + 60)
+def test_wrong_answers_get_hints_never_answers_and_are_recorded_wrong(tmp_path, monkeypatch):
+    """Course 1 answered wrong throughout: each check prints a hint and no right answer, the
+    quiz marks each pick wrong, every result is recorded passed=False, the notebook still ends."""
+    import nbformat
+
+    [entry] = [e for e in CATALOGUE.notebooks if e.path == WRONG_RUN]
+    course = _course(entry.path)
+    spec, right = load_course(course), ANSWERS[course]
+    wrong = {e.item: "not the answer" for e in spec.exercises}
+    wrong |= {q.item: (right[q.item] + 1) % len(q.options) for q in spec.quiz}
+    metrics, _ = _execute(entry, tmp_path, monkeypatch, wrong)
+    assert metrics["exercises_right"] == 0 and metrics["quiz_right"] == 0, metrics
+    assert all(v == [False] for v in _progress(tmp_path).values())
+    assert len(_progress(tmp_path)) == len(spec.exercises) + len(spec.quiz)
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    checks = [c for c in executed.cells if c.cell_type == "code" and "course.check(" in c.source]
+    assert len(checks) == len(spec.exercises)
+    for cell in checks:
+        out = "".join(o.get("text", "") for o in cell.outputs)
+        assert "Not quite" in out and "Hint:" in out, out
+        for item, answer in right.items():
+            if not item.startswith("quiz-"):
+                assert str(answer).casefold() not in out.casefold(), (item, out)

@@ -1,8 +1,10 @@
-"""Helpers shared by the upskilling courses (notebooks/courses): exercise checker, device
+"""Helpers shared by the upskilling courses (notebooks/courses): exercise checks and quizzes
+whose answers stay in the package (``Course``), device
 selection, small data generators, tool probes and metrics output. Pure Python, tested in
 tests/widgets/teaching."""
 
 from .check import Exercises, check
+from .course import Course
 from .env import gpu_summary, pick_device, run_tool, write_metrics
 
-__all__ = ["Exercises", "check", "gpu_summary", "pick_device", "run_tool", "write_metrics"]
+__all__ = ["Course", "Exercises", "check", "gpu_summary", "pick_device", "run_tool", "write_metrics"]

@@ -11,14 +11,14 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["Exercises", "check", "matches"]
+__all__ = ["Exercises", "check", "matches", "to_plain"]
 
 RIGHT = "✅ Right"
 WRONG = "❌ Not quite"
 OPEN = "✏️ Not answered yet"
 
 
-def _to_plain(x: Any) -> Any:
+def to_plain(x: Any) -> Any:
     """numpy / torch scalars and arrays -> Python numbers / nested lists."""
     if hasattr(x, "detach") and callable(x.detach):  # torch tensor
         x = x.detach().cpu().numpy()
@@ -33,7 +33,7 @@ def matches(answer: Any, expected: Any, *, rel: float = 1e-6, abs_tol: float = 1
     is a predicate on the answer."""
     if callable(expected) and not isinstance(expected, type):
         return bool(expected(answer))
-    answer, expected = _to_plain(answer), _to_plain(expected)
+    answer, expected = to_plain(answer), to_plain(expected)
     if isinstance(expected, bool) or isinstance(answer, bool):
         return isinstance(answer, bool) and isinstance(expected, bool) and answer == expected
     if isinstance(expected, (int, float)):
