@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .validate import DIGITS, SLURM_NAME, checked_str, matches
+from .validate import DIGITS, GROUPNAME, SLURM_NAME, checked_str, matches
 
 # Slurm names (partitions, accounts, QoS, reservations, GPU types) and profile slugs:
 # letters, digits, '_', '-', '.', never a space, quote, newline or shell metacharacter.
@@ -26,9 +27,10 @@ WALLTIME = r"(?:([0-9]{1,2})-)?([0-9]{1,3}):([0-5][0-9]):([0-5][0-9])"
 SlurmName = checked_str(SLURM_NAME, "Slurm names are 1-64 of A-Z, a-z, 0-9, '_', '.', '-'")
 Slug = checked_str(SLUG, "slugs are 1-32 of a-z, 0-9, '-'")
 Memory = checked_str(MEMORY, "memory is a whole number with a unit K, M, G or T, e.g. 32G")
+GroupName = checked_str(GROUPNAME, "group names are 1-32 of a-z, 0-9, '_', '-', starting with a letter")
 
 #: Keys a user may send (form or REST ``user_options``); anything else is refused.
-USER_OPTION_KEYS = ("profile", "partition", "cpus", "gpus", "walltime")
+USER_OPTION_KEYS = ("profile", "partition", "cpus", "gpus", "walltime", "workshop")
 
 
 class OptionError(ValueError):
@@ -146,6 +148,40 @@ class ProfileList(BaseModel):
         return profiles
 
 
+class Workshop(BaseModel):
+    """A class session: one group's members start one profile during a time window, optionally on a
+    Slurm reservation the centre made for it. The user names only the workshop's slug; the profile
+    and the reservation come from here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    slug: Slug
+    title: checked_str(r"[^\x00-\x1f\x7f]{1,120}", "titles are one line of 1-120 characters")
+    group: GroupName = Field(description="Hub group whose members attend (and see it on their home)")
+    start: AwareDatetime = Field(description="Opens at, with its time zone (2026-12-01T09:00:00+01:00)")
+    end: AwareDatetime = Field(description="Closes at; sessions may no longer be started on it after")
+    profile: Slug = Field(description="Slug of the profile its sessions run (one the group may use)")
+    reservation: SlurmName | None = Field(None, description="Slurm reservation its jobs run in (sbatch --reservation)")
+
+    @model_validator(mode="after")
+    def _window(self) -> Workshop:
+        if self.end <= self.start:
+            raise ValueError(f"{self.slug}: end {self.end.isoformat()} is not after start {self.start.isoformat()}")
+        return self
+
+    def is_open(self, now: datetime) -> bool:
+        return self.start <= now < self.end
+
+
+def open_workshop(workshops: Iterable[Workshop], slug: Any, groups: Iterable[str], now: datetime) -> Workshop:
+    """The workshop named ``slug`` when it is open now and for one of ``groups``; else :class:`OptionError`."""
+    found = next((w for w in workshops if w.slug == slug), None) if matches(SLUG, slug) else None
+    if found is None or found.group not in set(groups):
+        raise OptionError("workshop", f"{str(slug)[:40]!r} is not a workshop of your groups")
+    if not found.is_open(now):
+        raise OptionError("workshop", f"{found.slug} is open from {found.start.isoformat()} to {found.end.isoformat()}, not now")
+    return found
+
+
 @dataclass(frozen=True)
 class JobRequest:
     """The resolved Slurm request: every value is from the profile or checked against it."""
@@ -191,22 +227,37 @@ def _integer(field: str, raw: Any, bounds: Range | None, default: int) -> int:
     return value
 
 
-def resolve_request(profiles: Iterable[Profile], groups: Iterable[str], options: Mapping[str, Any]) -> JobRequest:
+def resolve_request(
+    profiles: Iterable[Profile],
+    groups: Iterable[str],
+    options: Mapping[str, Any],
+    workshops: Iterable[Workshop] = (),
+    now: datetime | None = None,
+) -> JobRequest:
     """Check a user's options against the profile they name and return the job to submit.
 
     Unknown keys, unknown or forbidden profiles, and values outside the profile's limits raise
     :class:`OptionError` naming the field and what is allowed; nothing is ever passed through.
+    A ``workshop`` option must name one of ``workshops`` open at ``now`` (default: the current
+    time) for the user's groups; it fixes the profile and adds the workshop's reservation.
     """
     if not isinstance(options, Mapping):
         raise OptionError("options", "must be a mapping of option names to values")
     unknown = sorted(set(options) - set(USER_OPTION_KEYS))
     if unknown:
         raise OptionError(unknown[0], f"unknown option; allowed options are {', '.join(USER_OPTION_KEYS)}")
+    groups = set(groups)
     allowed = profiles_for(profiles, groups)
     slugs = [p.slug for p in allowed]
     if not allowed:
         raise OptionError("profile", "no profile is available to your groups; ask the Factory's admins")
     slug = options.get("profile") or allowed[0].slug
+    workshop = None
+    if options.get("workshop") not in (None, ""):
+        workshop = open_workshop(workshops, options["workshop"], groups, now or datetime.now(UTC))
+        if options.get("profile") not in (None, "", workshop.profile):
+            raise OptionError("profile", f"workshop {workshop.slug} runs on profile {workshop.profile}")
+        slug = workshop.profile
     profile = next((p for p in allowed if p.slug == slug), None)
     if profile is None:
         raise OptionError("profile", f"{str(slug)[:40]!r} is not available to you; choose one of {', '.join(slugs)}")
@@ -242,6 +293,6 @@ def resolve_request(profiles: Iterable[Profile], groups: Iterable[str], options:
         walltime=walltime,
         account=profile.account,
         qos=profile.qos,
-        reservation=profile.reservation,
+        reservation=workshop.reservation if workshop and workshop.reservation else profile.reservation,
         idle_timeout=profile.idle_timeout,
     )

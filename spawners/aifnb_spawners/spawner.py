@@ -18,6 +18,8 @@ What changes against batchspawner 1.3.0, and why:
   forgets the job after 10 s, leaving an orphan when it was lost);
 * batchspawner settings it does not read (``req_partition``, ``batch_script``, ``exec_prefix``...)
   stop the hub naming what replaces them (:data:`REPLACED_SETTINGS`) instead of being ignored;
+* a spawn link (``/hub/spawn/NAME?opt-profile=...``) may name only a profile and a workshop, checked
+  like the form's options (JupyterHub's default hands the query to ``options_from_form``);
 * only people's accounts run jobs: a hub user named ``root``, ``slurm`` or ``nobody`` (or any
   uid outside ``min_uid``-``max_uid``) is refused with a 403 before anything reaches Slurm
   (batchspawner runs ``sudo -u NAME`` for whatever name the hub has).
@@ -37,7 +39,15 @@ from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 
 from aifnb_slurm.accounts import DENIED_USERS, AccountError, AccountPolicy, login_defs_uid_range
 from aifnb_slurm.jobs import job_name
-from aifnb_slurm.profiles import USER_OPTION_KEYS, JobRequest, OptionError, Profile, ProfileList, resolve_request
+from aifnb_slurm.profiles import (
+    USER_OPTION_KEYS,
+    JobRequest,
+    OptionError,
+    Profile,
+    ProfileList,
+    Workshop,
+    resolve_request,
+)
 from aifnb_slurm.slurm import SlurmClient, SlurmCommandError, run_as_prefix, run_slurm
 from aifnb_slurm.templates import TEMPLATES, render
 from aifnb_slurm.usage_log import record_session_event
@@ -94,6 +104,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
 
     profiles = List(
         help="Profiles offered in the spawn form: dicts validated by aifnb_slurm.profiles.Profile.",
+    ).tag(config=True)
+
+    workshops = List(
+        help="Workshops (class sessions) members of a group may start during a window, on a profile and "
+        "optionally a Slurm reservation: dicts validated by aifnb_slurm.profiles.Workshop. A user picks one "
+        "by slug (the user option 'workshop'); the profile and the reservation come from here.",
     ).tag(config=True)
 
     batch_script_template = Unicode(
@@ -226,6 +242,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         ProfileList(profiles=proposal["value"])  # raises with the offending key named
         return proposal["value"]
 
+    @validate("workshops")
+    def _validate_workshops(self, proposal: dict) -> list:
+        for workshop in proposal["value"]:
+            Workshop.model_validate(workshop)  # raises with the offending key named
+        return proposal["value"]
+
     @default("options_form")
     def _options_form_default(self):
         return self._render_options_form
@@ -273,6 +295,24 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         self.job_request(options)
         return options
 
+    def options_from_query(self, query_data: dict[str, list[str]]) -> dict[str, str]:
+        """Options from a link (``/hub/spawn/NAME?opt-profile=...&opt-workshop=...``): only a
+        profile and a workshop, one value each, checked at once as the form's are."""
+        unknown = sorted(set(query_data) - {"profile", "workshop"})
+        if unknown:
+            raise SpawnException(
+                f"{unknown[0][:40]}: unknown option in the link; a link may name only profile and workshop",
+                reason="invalid_options",
+                status_code=400,
+            )
+        options = {key: values[0] for key in ("profile", "workshop") if (values := query_data.get(key))}
+        self.job_request(options)
+        return options
+
+    @property
+    def workshop_list(self) -> tuple[Workshop, ...]:
+        return tuple(Workshop.model_validate(w) for w in self.workshops)
+
     def job_request(self, options: dict) -> JobRequest:
         """The job the options ask for, or a SpawnException: 403 for a system account, 400 naming
         the field and what is allowed for bad options."""
@@ -281,7 +321,7 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         except AccountError as exc:
             raise SpawnException(str(exc), reason="system_account", status_code=403) from None
         try:
-            return resolve_request(self.profile_list, self.user_groups, options or {})
+            return resolve_request(self.profile_list, self.user_groups, options or {}, self.workshop_list)
         except OptionError as exc:
             raise SpawnException(str(exc), reason="invalid_options", status_code=400) from None
 
