@@ -11,15 +11,26 @@ plain MLflow does not say or do:
   results (a sandbox's metrics JSON, a Scale & Run sweep as a parent run with one child per
   parameter set, a bias assessment) in one call each.
 
+The platform's own work calls these by itself when the process has the service
+(:func:`configured`), and works as before without it: Scale & Run's submission hands each job a
+credential of its own (:func:`submission_credential`, a sweep's parent run started first), the
+job's runner wraps the notebook in :func:`job_run`, the jobs panel links the run
+(:func:`job_run_link`), and a bias assessment (CLI or dashboard) logs one run per model
+(:func:`log_assessment_runs`). :func:`download_transformers_model` fetches a registered model
+version for :func:`aifnb_widgets.torch_runtime.load_pretrained`, so the bias engine takes
+``models:/NAME/VERSION`` as a model.
+
 No ipywidgets here; MLflow is imported only when a function needs it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -136,10 +147,46 @@ def job_credential(walltime_seconds: int, margin_seconds: int = 3600, parent_run
     return {**variables, "MLFLOW_TRACKING_TOKEN": response.json()["token"]}
 
 
+def configured() -> bool:
+    """Whether this process was given the hub's MLflow service (a tracking URL and a token): the
+    platform's own work logs to it only then, and works as before otherwise."""
+    return os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("http://", "https://")) and bool(_headers())
+
+
+def submission_credential(
+    walltime_seconds: int, *, sweep_name: str | None = None, parameter_sets: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, str] | None:
+    """In a session submitting a batch job or sweep: the job's credential (:func:`job_credential`),
+    for a sweep with its parent run started (:func:`start_sweep`). None when the session has no
+    MLflow service, or when the service does not answer: the job is submitted anyway, without
+    logging, and a line on stderr says why."""
+    if not configured():
+        return None
+    import mlflow
+
+    parent = None
+    try:
+        if sweep_name is not None:
+            parent = start_sweep(sweep_name, parameter_sets)
+        return job_credential(walltime_seconds, parent_run_id=parent)
+    except (MlflowServiceError, mlflow.exceptions.MlflowException) as exc:
+        print(f"aifnb: this job will not log to MLflow: {_first_line(str(exc))}", file=sys.stderr)
+        if parent:
+            with contextlib.suppress(mlflow.exceptions.MlflowException):
+                mlflow.MlflowClient().set_terminated(parent, "FAILED")
+        return None
+
+
 def _experiment_id(client, name: str | None) -> str:
     name = name or os.environ.get("MLFLOW_EXPERIMENT_NAME") or "Default"
     found = client.get_experiment_by_name(name)
     return found.experiment_id if found else client.create_experiment(name)
+
+
+def _user_tag() -> dict[str, str]:
+    """The run's user, as MLflow's fluent API sets it (the account running the code: on this
+    platform the hub user's own); MlflowClient.create_run leaves it "unknown"."""
+    return {"mlflow.user": getpass.getuser()}
 
 
 def start_sweep(name: str, parameter_sets: Sequence[Mapping[str, Any]], *, experiment: str | None = None) -> str:
@@ -149,20 +196,26 @@ def start_sweep(name: str, parameter_sets: Sequence[Mapping[str, Any]], *, exper
 
     check_service()
     client = mlflow.MlflowClient()
-    run = client.create_run(_experiment_id(client, experiment), run_name=name, tags={"aifnb.kind": "sweep"})
+    tags = {"aifnb.kind": "sweep", **_user_tag()}
+    run = client.create_run(_experiment_id(client, experiment), run_name=name, tags=tags)
     client.log_param(run.info.run_id, "tasks", len(parameter_sets))
     return run.info.run_id
 
 
 @contextlib.contextmanager
-def job_run(folder: str | Path, parameters: Mapping[str, Any], name: str) -> Iterator[str | None]:
+def job_run(
+    folder: str | Path, parameters: Mapping[str, Any], name: str, metrics_path: str | Path | None = None
+) -> Iterator[str | None]:
     """In a batch job, around the notebook's execution: one MLflow run for the job (a child of the
     sweep's parent run for a sweep task) with the notebook's parameters and, at the end, the
-    executed notebook as an artifact, ended FINISHED or FAILED. Its id is in JOB_RUN_VARIABLE for
-    the kernel: ``mlflow.start_run(run_id=os.environ["AIFNB_MLFLOW_JOB_RUN_ID"])`` logs into it
-    (``MLFLOW_RUN_ID`` is not set: it would fold every run the notebook starts into this one).
-    Yields the run id, or None when the folder has no credential or the service is down: the job
-    runs anyway, the reason is printed to the job's log."""
+    numbers of the metrics JSON the notebook wrote at ``metrics_path`` (the platform notebooks'
+    ``METRICS_PATH`` convention) as metrics, that file and the executed notebook as artifacts,
+    ended FINISHED or FAILED. The last task of a sweep to end also ends the parent run. Its id is
+    in JOB_RUN_VARIABLE for the kernel: ``mlflow.start_run(run_id=os.environ["AIFNB_MLFLOW_JOB_RUN_ID"])``
+    logs into it (``MLFLOW_RUN_ID`` is not set: it would fold every run the notebook starts into
+    this one, and refuse a notebook's own ``set_experiment``). Yields the run id, or None when the
+    folder has no credential or the service is down: the job runs anyway, the reason is printed
+    to the job's log."""
     if not load_job_credential(folder):
         yield None
         return
@@ -171,12 +224,15 @@ def job_run(folder: str | Path, parameters: Mapping[str, Any], name: str) -> Ite
     try:
         check_service()
         client = mlflow.MlflowClient()
-        tags = {"aifnb.kind": "batch", "aifnb.run_folder": str(folder)}
-        if parent := os.environ.get(PARENT_RUN_VARIABLE):
+        tags = {"aifnb.kind": "batch", "aifnb.run_folder": str(folder), **_user_tag()}
+        parent = os.environ.get(PARENT_RUN_VARIABLE, "")
+        if parent and not re.fullmatch(RUN_ID, parent):
+            raise MlflowServiceError(f"{PARENT_RUN_VARIABLE} is not an MLflow run id: {parent[:40]!r}")
+        if parent:
             tags["mlflow.parentRunId"] = parent
         experiment_id = _experiment_id(client, None)
         run_id = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
-        link = {"run_id": run_id, "url": _run_page(experiment_id, run_id)}
+        link = {"run_id": run_id, "experiment_id": experiment_id}
         (Path(folder) / RUN_LINK_FILE).write_text(json.dumps(link), encoding="utf-8")
         for key, value in _flat(parameters).items():
             client.log_param(run_id, metric_key(key), str(value)[:500])
@@ -192,12 +248,47 @@ def job_run(folder: str | Path, parameters: Mapping[str, Any], name: str) -> Ite
     finally:
         os.environ.pop(JOB_RUN_VARIABLE, None)
         try:
-            executed = Path(folder) / EXECUTED_NOTEBOOK
-            if executed.is_file():
-                client.log_artifact(run_id, str(executed))
+            _log_job_outputs(client, run_id, Path(folder), metrics_path)
             client.set_terminated(run_id, status)
+            if parent:
+                _end_sweep_when_done(client, experiment_id, parent)
         except mlflow.exceptions.MlflowException as exc:
             print(f"aifnb: could not mark MLflow run {run_id} {status}: {exc}", flush=True)
+
+
+#: Largest metrics JSON a job logs as metrics, in bytes (a notebook's summary, not its data).
+METRICS_LIMIT = 1024 * 1024
+
+
+def _log_job_outputs(client, run_id: str, folder: Path, metrics_path: str | Path | None) -> None:
+    """The executed notebook and the notebook's metrics JSON (numbers as metrics) on the job's run."""
+    executed = folder / EXECUTED_NOTEBOOK
+    if executed.is_file():
+        client.log_artifact(run_id, str(executed))
+    if metrics_path is None:
+        return
+    path = Path(metrics_path)
+    try:
+        if not path.is_file() or path.stat().st_size > METRICS_LIMIT:
+            return
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"aifnb: metrics file {path} not logged to MLflow: {exc}", flush=True)
+        return
+    if isinstance(values, Mapping):
+        for key, value in _numbers(values).items():
+            client.log_metric(run_id, key, value)
+    client.log_artifact(run_id, str(path))
+
+
+def _end_sweep_when_done(client, experiment_id: str, parent: str) -> None:
+    """End the sweep's parent run once each of its tasks has a finished run (FAILED if one failed).
+    Every task ends its own run before it looks, so the last one to look sees them all."""
+    expected = int(client.get_run(parent).data.params.get("tasks", "0"))
+    children = client.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{parent}'", max_results=1000)
+    ended = [c for c in children if c.info.status in ("FINISHED", "FAILED", "KILLED")]
+    if expected and len(ended) >= expected:
+        client.set_terminated(parent, "FINISHED" if all(c.info.status == "FINISHED" for c in ended) else "FAILED")
 
 
 def write_credential_at(dir_fd: int, credential: Mapping[str, str], owner_uid: int | None = None) -> None:
@@ -231,11 +322,25 @@ def _run_page(experiment_id: str, run_id: str) -> str:
     return f"{tracking_uri()}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
+#: MLflow's run ids and experiment ids, as a run folder's (user-written) link file must hold them.
+RUN_ID = r"[0-9a-f]{32}"
+EXPERIMENT_ID = r"[0-9]{1,19}"
+
+
 def job_run_link(folder: str | Path) -> str | None:
-    """The MLflow page of a batch run folder's run (written by :func:`job_run`), for the jobs panel."""
+    """The MLflow page of a batch run folder's run (written by :func:`job_run`), for the jobs panel:
+    built from this session's tracking URI and the ids in the folder's link file, each checked, so
+    a file edited by hand cannot make the panel link anywhere else. None without a run or MLflow."""
     try:
-        return json.loads((Path(folder) / RUN_LINK_FILE).read_text(encoding="utf-8"))["url"]
+        link = json.loads((Path(folder) / RUN_LINK_FILE).read_text(encoding="utf-8"))
+        run_id, experiment_id = str(link["run_id"]), str(link["experiment_id"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not (re.fullmatch(RUN_ID, run_id) and re.fullmatch(EXPERIMENT_ID, experiment_id)):
+        return None
+    try:
+        return _run_page(experiment_id, run_id)
+    except MlflowServiceError:
         return None
 
 
@@ -366,3 +471,63 @@ def log_assessment(assessment, *, model: str, records: str | Path | None = None,
         model=model, spec=spec, scores=scores, coverage=float(rows["coverage"].mean()), library_digest=plan.digest,
         records=records, experiment=experiment,
     )  # fmt: skip
+
+
+def log_assessment_runs(assessment, run_dir: str | Path, experiment: str | None = None) -> dict[str, str]:
+    """After a bias assessment (CLI, dashboard, array task): one run per assessed model (baselines
+    are in each run's comparison, not runs of their own) with its records file, when this process
+    has the hub's MLflow service. Returns each model's run page; {} without the service.
+    Raises :class:`MlflowServiceError` when the service is configured but does not answer."""
+    from aifnb_widgets.bias.records import records_path
+
+    if not configured():
+        return {}
+    import mlflow
+
+    pages = {}
+    for model in assessment.models:
+        records = records_path(run_dir, model)
+        try:
+            run = log_assessment(assessment, model=model, records=records if records.is_file() else None, experiment=experiment)
+        except mlflow.exceptions.MlflowException as exc:
+            raise MlflowServiceError(f"{SERVICE} did not log the assessment of {model}: {_first_line(str(exc))}") from None
+        pages[model] = run_url(run)
+    return pages
+
+
+#: A registered model version as the bias engine and the model loaders accept it.
+MODEL_URI = r"models:/([A-Za-z0-9][A-Za-z0-9._-]{0,255})/([1-9][0-9]{0,8})"
+
+
+def is_model_uri(source: object) -> bool:
+    return isinstance(source, str) and source.startswith("models:/")
+
+
+def download_transformers_model(uri: str, dst: str | Path) -> tuple[Path, Path]:
+    """The weights and tokenizer folders of registered model version ``uri`` (``models:/NAME/VERSION``,
+    logged with ``mlflow.transformers`` and its weights saved), downloaded into ``dst`` through the
+    hub's MLflow service as this session's user. ValueError naming the rule for another URI;
+    :class:`MlflowServiceError` when the service is missing, refuses, or the model has no weights."""
+    match = re.fullmatch(MODEL_URI, uri)
+    if not match:
+        raise ValueError(
+            f"model {uri!r}: a registered model is models:/NAME/VERSION (NAME of letters, digits, '.', '_', '-'; "
+            "VERSION a whole number from 1)"
+        )
+    import mlflow
+    import yaml
+
+    check_service()
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst)))
+    except mlflow.exceptions.MlflowException as exc:
+        raise MlflowServiceError(f"{SERVICE} did not give model {uri}: {_first_line(str(exc))}") from None
+    try:
+        flavor = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8"))["flavors"]["transformers"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        raise MlflowServiceError(f"model {uri} was not logged with mlflow.transformers; load it with its own flavour") from None
+    if "model_binary" not in flavor:
+        raise MlflowServiceError(f"model {uri} was logged without its weights (save_pretrained=False); log it with them")
+    weights = local / flavor["model_binary"]
+    tokenizer = local / "components" / "tokenizer"
+    return weights, tokenizer if tokenizer.is_dir() else weights

@@ -8,6 +8,7 @@ running on the CPU.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,25 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
 def load_pretrained(
     source: str | Path, device: str | torch.device = "cpu", dtype: str = "float32", **kwargs: Any
 ) -> tuple[Any, Any, Any]:
-    """``(model, tokenizer, config)`` of a local folder or hub id: the causal or encoder-decoder
-    Auto class chosen from its config, in eval mode on ``device`` in ``dtype``; ``kwargs`` go to
-    the model's ``from_pretrained``."""
+    """``(model, tokenizer, config)`` of a local folder, a hub id or a registered model version
+    ``models:/NAME/VERSION`` (logged with ``mlflow.transformers``, fetched from the hub's MLflow
+    service into a temporary folder that is gone once loaded): the causal or encoder-decoder Auto
+    class chosen from its config, in eval mode on ``device`` in ``dtype``; ``kwargs`` go to the
+    model's ``from_pretrained``."""
+    from aifnb_widgets import mlops
+
+    if mlops.is_model_uri(source):
+        with tempfile.TemporaryDirectory(prefix="aifnb-model-") as folder:
+            weights, tokenizer = mlops.download_transformers_model(str(source), folder)
+            return _load(weights, tokenizer, device, dtype, **kwargs)
+    return _load(source, source, device, dtype, **kwargs)
+
+
+def _load(weights: str | Path, tokenizer: str | Path, device: str | torch.device, dtype: str, **kwargs: Any):
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
     device = resolve_device(device)
-    config = AutoConfig.from_pretrained(source)
+    config = AutoConfig.from_pretrained(weights)
     auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
-    model = auto.from_pretrained(source, dtype=resolve_dtype(dtype, device), **kwargs).to(device).eval()
-    return model, AutoTokenizer.from_pretrained(source), config
+    model = auto.from_pretrained(weights, dtype=resolve_dtype(dtype, device), **kwargs).to(device).eval()
+    return model, AutoTokenizer.from_pretrained(tokenizer), config

@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 from aifnb_widgets.backends.base import BackendError, GenerationSettings
+from aifnb_widgets.mlops import MlflowServiceError, is_model_uri
 
 
 class HFBackend:
@@ -29,14 +30,16 @@ class HFBackend:
         self.device = str(resolve_device(device or "auto"))
         try:
             self.model, self.tokenizer, config = load_pretrained(source, self.device)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, MlflowServiceError) as exc:
             raise BackendError(f"cannot load model {name_or_path!r}: {exc}") from None
         self.is_encoder_decoder = bool(config.is_encoder_decoder)
         if not self.is_encoder_decoder:
             self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.revision = getattr(config, "_commit_hash", None) or (_fingerprint(path) if looks_local else None)
+        # A registered model version never changes: its URI names it exactly.
+        registered = name_or_path if is_model_uri(name_or_path) else None
+        self.revision = registered or getattr(config, "_commit_hash", None) or (_fingerprint(path) if looks_local else None)
 
     def _inputs(self, prompts: list[str]) -> tuple[list[str], bool]:
         """Chat models get their chat template (which holds its own special tokens)."""

@@ -32,6 +32,7 @@ from aifnb_slurm.accounts import AccountPolicy
 from aifnb_slurm.jobs import job_name
 from aifnb_slurm.profiles import JobRequest, resolve_request
 from aifnb_slurm.validate import DIGITS, USERNAME, check
+from aifnb_widgets import mlops
 from aifnb_widgets.batch import queue as slurm
 from aifnb_widgets.batch.layout import (
     ERROR,
@@ -251,6 +252,16 @@ def _submit(
     script = render_submission(request, notebook, tasks=tasks, home=home, submitted_at=submitted_at, settings=settings)
     if dry_run:
         return Submission(None, script, request, sets, [], user)
+    # With the hub's MLflow service: each run logs as one MLflow run, a sweep's under one parent.
+    # Only for the caller's own jobs: the token is the caller's, and root acting for a user must
+    # not hand the user its own identity.
+    credential = None
+    if user == slurm.current_user():
+        credential = mlops.submission_credential(
+            slurm.elapsed_seconds(request.walltime),
+            sweep_name=f"sweep of {notebook.name}" if tasks else None,
+            parameter_sets=sets,
+        )
 
     def runs(job_id: str) -> list[RunToWrite]:
         return [
@@ -269,7 +280,7 @@ def _submit(
             for index, values in enumerate(sets)
         ]
 
-    job_id, folders = submit_recorded(user, script, runs)
+    job_id, folders = submit_recorded(user, script, runs, credential=credential)
     return Submission(job_id, script, request, sets, folders, user)
 
 
@@ -290,11 +301,14 @@ def new_record(request: JobRequest, **fields: Any) -> JobRecord:
     )
 
 
-def submit_recorded(user: str, script: str, runs: Callable[[str], list[RunToWrite]]) -> tuple[str, list[Path]]:
+def submit_recorded(
+    user: str, script: str, runs: Callable[[str], list[RunToWrite]], credential: Mapping[str, str] | None = None
+) -> tuple[str, list[Path]]:
     """Submit ``script`` held as ``user``, write the folders ``runs(job_id)`` names below the
-    user's home (files, then job.json), then release the job; on any failure the job is
-    cancelled. Every platform job that leaves records (notebook runs, bias arrays) goes through
-    here, so none starts without its records and the records carry the real job id."""
+    user's home (files, the MLflow ``credential`` if any as a 0600 file, then job.json), then
+    release the job; on any failure the job is cancelled. Every platform job that leaves records
+    (notebook runs, bias arrays) goes through here, so none starts without its records and the
+    records carry the real job id."""
     home = home_of(user)
     owner = acting_for(user)
     account = slurm.SlurmUser(user)
@@ -305,6 +319,8 @@ def submit_recorded(user: str, script: str, runs: Callable[[str], list[RunToWrit
             with opened(open_below(home, folder, create=True, owner=owner)) as fd:
                 for name, text in files.items():
                     write_at(fd, name, text, owner)
+                if credential:
+                    mlops.write_credential_at(fd, credential, owner.pw_uid if owner else None)
                 write_at(fd, RECORD, record_json(record), owner)
             folders.append(folder)
         slurm.release(account, job_id)

@@ -172,6 +172,7 @@ def _run(args: argparse.Namespace) -> int:
     paths = write_report(assessment, args.out)
     print(format_leaderboard(assessment))
     print(f"\nreport: {paths['html']}")
+    _log_to_mlflow(assessment, args.out)
     failed = sum(s.calls_failed for s in summaries)
     if failed:
         print(
@@ -181,6 +182,18 @@ def _run(args: argparse.Namespace) -> int:
         )
         return INCOMPLETE_EXIT
     return 0
+
+
+def _log_to_mlflow(assessment, out: str | Path) -> None:
+    """With the hub's MLflow service (a session, or a job given its credential): one run per model.
+    A service that does not answer is reported; the assessment and its report stand."""
+    from aifnb_widgets import mlops
+
+    try:
+        for model, page in mlops.log_assessment_runs(assessment, out).items():
+            print(f"MLflow run of {model}: {page}")
+    except mlops.MlflowServiceError as exc:
+        print(f"aifnb bias run: not logged to MLflow: {exc}", file=sys.stderr)
 
 
 def _finish(assessment, out: str | Path, partial: bool, command: str) -> int:

@@ -1,7 +1,9 @@
 """The bias-assessment dashboard: choose models and categories, run, read the table, drill down.
 
 A view only: every action goes through :class:`BiasController`, and every chart and table
-comes from the engine's report module, so the dashboard shows what the CLI writes.
+comes from the engine's report module, so the dashboard shows what the CLI writes. With the
+hub's MLflow service, a finished run is logged there (one run per model, as the CLI does) and
+the dashboard links each run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 
 import ipywidgets as widgets
 
+from aifnb_widgets import mlops
 from aifnb_widgets.bias.concerns import CATEGORIES
 from aifnb_widgets.bias.leaderboard import leaderboard_heatmap, leaderboard_table
 from aifnb_widgets.bias.report import (
@@ -54,6 +57,9 @@ class BiasAssessmentApp:
         self.cancel_button = widgets.Button(description="Cancel", icon="stop", disabled=True)
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Prompts")
         self.status = widgets.HTML()
+        #: Each model's MLflow run page, once a finished run was logged (see :meth:`_log_to_mlflow`).
+        self.mlflow_runs: dict[str, str] = {}
+        self.mlflow_links = widgets.HTML()
         self.spec = widgets.ToggleButtons(options=[], description="Scoring")
         self.table_html = widgets.HTML()
         self.leaderboard_out = widgets.Output()
@@ -91,6 +97,7 @@ class BiasAssessmentApp:
                 widgets.HBox([self.categories, self.languages, widgets.VBox([self.n_templates, self.seed])]),
                 widgets.HBox([self.run_button, self.cancel_button, self.progress]),
                 self.status,
+                self.mlflow_links,
                 self.spec,
                 tabs,
             ]
@@ -149,6 +156,21 @@ class BiasAssessmentApp:
             finally:
                 self._updating = False
             self._render_results()
+        if not controller.error and not controller.cancelled and controller.assessment is not None:
+            self._log_to_mlflow(controller)
+
+    def _log_to_mlflow(self, controller: BiasController) -> None:
+        """Log the finished run (called in the run's worker thread, off the kernel's)."""
+        self.mlflow_runs, self.mlflow_links.value = {}, ""
+        try:
+            self.mlflow_runs = mlops.log_assessment_runs(controller.assessment, controller.run_dir)
+        except mlops.MlflowServiceError as exc:
+            self.mlflow_links.value = f"<span style='color:#b00020'>Not logged to MLflow: {html.escape(str(exc))}</span>"
+            return
+        links = (
+            f"<a href='{html.escape(page)}' target='_blank'>{html.escape(model)}</a>" for model, page in self.mlflow_runs.items()
+        )
+        self.mlflow_links.value = f"MLflow runs: {', '.join(links)}" if self.mlflow_runs else ""
 
     def _show_status(self, message: str | None, error: bool = False) -> None:
         colour = "#b00020" if error else "#333"

@@ -1,6 +1,6 @@
 """The jobs panel: the user's batch jobs (notebook runs and bias array tasks, each with its kind)
-with state, pending reason, elapsed time, links to the executed notebook and the log, and
-cancel / resubmit (resubmit is for notebook runs; a bias array is submitted again with
+with state, pending reason, elapsed time, links to the executed notebook, the log and the
+job's MLflow run (when it was submitted with the hub's MLflow service), and cancel / resubmit (resubmit is for notebook runs; a bias array is submitted again with
 ``aifnb bias submit``).
 
 Refreshing asks Slurm (squeue) and reads the run folders, which can take seconds on a busy
@@ -20,6 +20,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from aifnb_widgets import mlops
 from aifnb_widgets.batch.api import JobView, cancel_job, home_of, list_jobs, resubmit
 from aifnb_widgets.batch.queue import current_user
 
@@ -43,6 +44,11 @@ def file_link(path: Path | None, home: Path, label: str, view: str = "lab/tree")
         return html.escape(str(path))
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     return f'<a href="{html.escape(prefix)}{view}/{html.escape(str(relative))}" target="_blank">{label}</a>'
+
+
+def run_link(url: str | None) -> str:
+    """A link to the job's MLflow run (:func:`aifnb_widgets.mlops.job_run_link` builds and checks it)."""
+    return f'<a href="{html.escape(url)}" target="_blank">run</a>' if url else ""
 
 
 class JobsPanel:
@@ -108,6 +114,7 @@ class JobsPanel:
                 "log": v.log,
                 "error": v.error,
                 "folder": v.folder,
+                "mlflow": mlops.job_run_link(v.folder),
             }
             for v in self.jobs
         ]
@@ -184,9 +191,9 @@ class JobsPanel:
                 f"<tr><td>{html.escape(r['job'])}</td><td>{html.escape(r['kind'])}</td><td>{html.escape(r['notebook'])}</td>"
                 f"<td style='color:{colour};font-weight:bold'>{html.escape(r['state'])}</td><td>{html.escape(r['reason'])}</td>"
                 f"<td>{html.escape(r['elapsed'])}</td><td>{file_link(r['executed'], self.home, 'executed')}</td>"
-                f"<td>{file_link(r['log'], self.home, 'log', view='files')}</td></tr>"
+                f"<td>{file_link(r['log'], self.home, 'log', view='files')}</td><td>{run_link(r['mlflow'])}</td></tr>"
             )
-        columns = ("job", "kind", "notebook / array", "state", "reason", "elapsed", "output", "log")
+        columns = ("job", "kind", "notebook / array", "state", "reason", "elapsed", "output", "log", "MLflow")
         header = "".join(f"<th>{h}</th>" for h in columns)
         self.table.value = f"<table><tr>{header}</tr>{''.join(cells)}</table>" if cells else "<i>No batch jobs yet.</i>"
         current = self.selected.value
