@@ -57,8 +57,8 @@ def test_unanswered_exercises_are_left_for_the_learner(entry):
 
 
 def _shows(text: str, answer: object) -> bool:
-    """Whether ``answer`` appears in ``text`` as a whole token (3 is not found in 30)."""
-    literal = repr(answer) if isinstance(answer, bool) else str(answer)
+    """Whether ``answer`` (or its solution code) appears in ``text`` as a whole token (3 is not in 30)."""
+    literal = answer["code"] if isinstance(answer, dict) else repr(answer) if isinstance(answer, bool) else str(answer)
     return re.search(rf"(?<![\w.:-]){re.escape(literal)}(?![\w:-])", text, flags=re.I) is not None
 
 

@@ -6,7 +6,7 @@ tolerances in EXPECTED for notebooks that declare them. New catalogue entries ar
 automatically.
 
 Courses also get ANSWERS (tests/support/course_answers.yaml): CI answers every exercise and quiz
-question, and the test checks each was judged right and recorded in the progress of a home of
+question (answers computed from the run's own data are typed into their cell as solution code), and the test checks each was judged right and recorded in the progress of a home of
 its own. One run with wrong answers shows what a learner sees after a wrong try: hints, never
 an expected value, and passed=False in the progress.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 
@@ -99,6 +100,24 @@ def _course(rel: str) -> str | None:
     return name if rel.startswith("courses/") and name in course_names() else None
 
 
+def _type_solutions(src, solutions: dict[str, str], out):
+    """A copy of the notebook with ``answer_N = ...`` replaced by solution code, as a learner types
+    it: answers computed from the run's own data (the best epoch of this training) cannot be
+    fixed in advance as ANSWERS literals."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    for item, code in solutions.items():
+        cells = [c for c in nb.cells if re.search(rf'course\.check\(\s*"{re.escape(item)}",\s*(\w+)', c.source)]
+        assert len(cells) == 1, f"{src.name}: no single cell checks {item!r}"
+        var = re.search(rf'course\.check\(\s*"{re.escape(item)}",\s*(\w+)', cells[0].source)[1]
+        lines = cells[0].source.splitlines()
+        assert lines.count(f"{var} = ...") == 1, f"{src.name}: {var} = ... not found for {item!r}"
+        cells[0].source = "\n".join(f"{var} = {code}" if line == f"{var} = ..." else line for line in lines)
+    nbformat.write(nb, out)
+    return out
+
+
 def _execute(entry, tmp_path, monkeypatch, answers: dict | None = None) -> tuple[dict, float]:
     """Run one catalogue notebook with its CI parameters (plus ANSWERS for a course); return its
     metrics and seconds. The kernel's home is tmp_path/home, so progress records land there."""
@@ -108,7 +127,10 @@ def _execute(entry, tmp_path, monkeypatch, answers: dict | None = None) -> tuple
     metrics_path = tmp_path / "metrics.json"
     params = {**entry.ci_parameters, "METRICS_PATH": str(metrics_path)}
     if answers is not None:
-        params["ANSWERS"] = answers
+        params["ANSWERS"] = {item: a for item, a in answers.items() if not isinstance(a, dict)}
+        solutions = {item: a["code"] for item, a in answers.items() if isinstance(a, dict)}
+        if solutions:
+            src = _type_solutions(src, solutions, tmp_path / "answered.ipynb")
     # Keep the kernel polite on a shared CI machine.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("MKL_NUM_THREADS", "1")

@@ -30,8 +30,9 @@ def _hashed(course):
 
 
 def _shows(text: str, answer: object) -> bool:
-    """Whether ``answer`` appears in ``text`` as a whole token (so 3 is not found in 30)."""
-    return re.search(rf"(?<![\w.:-]){re.escape(str(answer))}(?![\w:-])", text, flags=re.I) is not None
+    """Whether ``answer`` (or its solution code) appears in ``text`` as a whole token (3 is not found in 30)."""
+    literal = answer["code"] if isinstance(answer, dict) else str(answer)
+    return re.search(rf"(?<![\w.:-]){re.escape(literal)}(?![\w:-])", text, flags=re.I) is not None
 
 
 def test_ci_answers_cover_every_item():
@@ -126,6 +127,16 @@ def test_answers_parameter_fills_only_unanswered_exercises(capsys):
         Course(C1, answers={"no-such-item": 1})
     with pytest.raises(ValueError, match="has no exercise"):
         c.check("no-such-item", 1)
+
+
+def test_computed_answer_is_compared_with_tolerance():
+    """A computed exercise judges against the notebook's data, within its tolerance."""
+    c = Course("02-deep-learning-with-pytorch")
+    history = [{"epoch": 1, "test_loss": 0.5}, {"epoch": 2, "test_loss": 0.3}]
+    assert c.check("best-epoch", 2, history=history) is True
+    assert c.check("best-epoch", 2.0000000001, history=history) is True
+    assert c.check("best-epoch", 1, history=history) is False
+    assert c.check("best-epoch", "two", history=history) is False
 
 
 def test_quiz_from_answers_records_and_prints_feedback(capsys):
