@@ -16,9 +16,9 @@ from aifnb_slurm.validate import USERNAME, anchored
 
 from .auth import auth_state_key
 from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue
+from .journey.config import apply_journey
+from .journey.handlers import PROGRESS_SCOPE
 from .settings import ROLE_GROUPS, Settings, SettingsError
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 
@@ -50,25 +50,9 @@ def apply_hub(c: Config, s: Settings) -> None:
 
 
 def apply_home(c: Config, s: Settings, catalogue: Catalogue) -> None:
-    """The home page lists what every session brings (the catalogue's courses and sandboxes)."""
-    c.JupyterHub.template_paths = [*c.JupyterHub.get("template_paths", []), str(TEMPLATES)]
-    entries = [
-        {
-            "title": e.title,
-            "summary": e.summary,
-            "service": e.service.value,
-            "sector": e.sector.value if e.sector else "",
-            "audience": [a.value for a in e.audience],
-            "profile": e.profile.value,
-            "duration_minutes": e.duration_minutes,
-        }
-        for e in catalogue
-    ]
-    c.JupyterHub.template_vars = {
-        **c.JupyterHub.get("template_vars", {}),
-        "catalogue": entries,
-        "content_dir": s.content.target_dir,
-    }
+    """The services home (the catalogue's notebooks by service, progress, pathway, workshops), its
+    one-click links, the progress endpoint and the trainers' view: aifnb_hub.journey."""
+    apply_journey(c, s, catalogue)
 
 
 def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) -> None:
@@ -122,7 +106,11 @@ def apply_auth(c: Config, s: Settings, environ: dict[str, str] | None = None) ->
 
 def apply_roles(c: Config, s: Settings) -> None:
     """The admin role (demo: the admins group; OIDC: admin_groups sets the flag) and the culler's role."""
-    roles = [{"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]}]
+    roles = [
+        {"name": "idle-culler", "scopes": CULLER_SCOPES, "services": ["idle-culler"]},
+        # Every user may report and read their own progress; their sessions' tokens carry it too.
+        {"name": "user", "scopes": ["self", f"{PROGRESS_SCOPE}!user"]},
+    ]
     if s.auth.mode != "oidc":
         # With OIDC the group exists only after its first member logs in; naming it here would
         # crash a fresh database, and admin_groups already makes the admins hub admins.
@@ -141,6 +129,7 @@ def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config:
     c.FactorySlurmSpawner.content_dir = s.content.target_dir
     c.FactorySlurmSpawner.req_prologue = s.hub.prologue
     c.FactorySlurmSpawner.usage_log = str(s.hub.usage_log)
+    c.FactorySlurmSpawner.workshops = [w.model_dump(mode="json", exclude_none=True) for w in s.workshops]
     # The session's token may read the user's groups: batch jobs are checked against the
     # profiles of those groups from inside the session.
     c.Spawner.server_token_scopes = [
@@ -148,6 +137,7 @@ def apply_spawner(c: Config, s: Settings, content_repo: str, content_git_config:
         "access:servers!server",
         "read:users:name!user",
         "read:users:groups!user",
+        f"{PROGRESS_SCOPE}!user",
     ]
     # JupyterHub passes no PATH to the job; it is also the PATH sbatch and squeue run with.
     c.Spawner.environment = {"PATH": f"{prefix}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}

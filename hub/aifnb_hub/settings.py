@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aifnb_slurm.profiles import Profile, ProfileList
+from aifnb_slurm.profiles import Profile, ProfileList, Workshop
 from aifnb_slurm.validate import GROUPNAME, USERNAME, checked_str
 
 DEFAULT_SETTINGS = Path(__file__).with_name("settings.yaml")
@@ -140,6 +140,11 @@ class Group(_Section):
         description="Unix group of the members, which Slurm's partitions (AllowGroups) and the "
         "filesystem check; default aifnb-<group name>",
     )
+    trainers: tuple[Username, ...] = Field(
+        (),
+        description="Users who teach this group: they see its members' progress and its workshops "
+        "(/hub/aifnb/progress); admins see every group's",
+    )
 
 
 class CullingSection(_Section):
@@ -232,6 +237,55 @@ class MlflowSection(_Section):
     )
 
 
+Url = checked_str(
+    r"(?:https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?)?/[A-Za-z0-9._~%/?#&=+:@-]*",
+    "links are http(s)://HOST/PATH or a path on this site starting with '/'",
+)
+CataloguePath = checked_str(r"[a-z0-9][a-z0-9_-]*/[A-Za-z0-9_.-]+\.ipynb", "catalogue paths look like sandboxes/NAME.ipynb")
+ServiceId = checked_str(r"[a-z][a-z0-9-]{0,31}", "service ids are 1-32 of a-z, 0-9, '-', starting with a letter")
+
+
+class Link(_Section):
+    title: str = Field(min_length=1, max_length=120)
+    url: Url
+
+
+class HomeService(_Section):
+    """One of the Factory's services as an entry point on the home page."""
+
+    title: str = Field(min_length=1, max_length=60)
+    summary: str = Field("", max_length=500, description="What it offers on this platform; empty with no links: not shown")
+    catalogue: Literal["Upskill", "Assess", "Build & Test", "Scale & Run"] | None = Field(
+        None, description="The catalogue's service whose notebooks it lists (catalogue.yaml's service field)"
+    )
+    links: tuple[Link, ...] = Field((), description="The centre's own pages (Inspire, Fund, Connect)")
+
+
+class PathwayStep(_Section):
+    """A step of the SME pathway: a catalogue notebook a company works through, in order."""
+
+    id: checked_str(r"[a-z0-9][a-z0-9_.-]{0,63}", "step ids are 1-64 of a-z, 0-9, '_', '.', '-'")
+    path: CataloguePath
+    text: str = Field(min_length=1, max_length=300, description="Why this step, in a sentence")
+
+
+class HomeSection(_Section):
+    services: dict[ServiceId, HomeService] = Field(
+        default_factory=dict, description="The Factory's services on the home page, in this order"
+    )
+    profiles: dict[Literal["cpu", "gpu"], tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Profiles a catalogue notebook's profile (cpu, gpu) starts, the first one the user may use; "
+        "unset: the profiles without GPUs for cpu, with GPUs for gpu, in the profiles' order",
+    )
+    audiences: dict[Literal["learner", "company", "trainer"], tuple[GroupName, ...]] = Field(
+        default_factory=dict,
+        description="Groups that see the notebooks of each catalogue audience (admins see all)",
+    )
+    pathway_groups: tuple[GroupName, ...] = Field(("companies",), description="Groups shown the SME pathway")
+    pathway: tuple[PathwayStep, ...] = Field((), description="The SME pathway, the maturity self-assessment first")
+
+
 class Settings(_Section):
     hub: HubSection = HubSection()
     auth: AuthSection = Field(AuthSection(), description="Login: see AuthSection; auth.mode has no default")
@@ -241,6 +295,36 @@ class Settings(_Section):
     content: ContentSection = ContentSection()
     dashboards: DashboardsSection = DashboardsSection()
     mlflow: MlflowSection = MlflowSection()
+    home: HomeSection = HomeSection()
+    workshops: tuple[Workshop, ...] = Field((), description="Class sessions: group, window, profile, Slurm reservation")
+
+    @model_validator(mode="after")
+    def _home_and_workshops(self) -> Settings:
+        slugs = {p.slug: p for p in self.profiles}
+        for kind, names in self.home.profiles.items():
+            for name in names:
+                if name not in slugs:
+                    raise ValueError(f"home.profiles.{kind}: unknown profile {name}; profiles are {', '.join(slugs)}")
+        for audience, groups in self.home.audiences.items():
+            unknown = sorted(set(groups) - set(self.groups))
+            if unknown:
+                raise ValueError(f"home.audiences.{audience}: unknown group(s) {', '.join(unknown)}")
+        unknown = sorted(set(self.home.pathway_groups) - set(self.groups))
+        if unknown:
+            raise ValueError(f"home.pathway_groups: unknown group(s) {', '.join(unknown)}")
+        seen: set[str] = set()
+        for w in self.workshops:
+            where = f"workshops.{w.slug}"
+            if w.slug in seen:
+                raise ValueError(f"{where}: listed twice")
+            seen.add(w.slug)
+            if w.group not in self.groups:
+                raise ValueError(f"{where}.group: unknown group {w.group}")
+            if w.profile not in slugs:
+                raise ValueError(f"{where}.profile: unknown profile {w.profile}; profiles are {', '.join(slugs)}")
+            if w.group not in slugs[w.profile].groups:
+                raise ValueError(f"{where}.profile: {w.profile} is not open to group {w.group} (profiles.{w.profile}.groups)")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

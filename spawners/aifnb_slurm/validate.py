@@ -20,6 +20,8 @@ GROUPNAME = r"[a-z][a-z0-9_-]{0,31}"
 SLURM_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 #: Job names the platform gives its jobs.
 JOB_NAME = r"[A-Za-z0-9_.-]{1,64}"
+#: Course and item names of learners' progress records (a file name and a URL part on the hub).
+PROGRESS_NAME = r"[a-z0-9][a-z0-9_.-]{0,63}"
 #: A whole number written with ASCII digits only.
 DIGITS = r"[0-9]+"
 #: An absolute path made of safe characters (no spaces, quotes, newlines or shell syntax).

@@ -111,7 +111,7 @@ def test_admin_role_names_the_admins_group_only_in_demo_mode(tmp_path):
     apply.apply_roles(demo, load_settings(write(tmp_path, DEMO)))
     apply.apply_roles(oidc, load_settings(write(tmp_path, OIDC)))
     assert {"name": "admin", "groups": ["admins"]} in demo.JupyterHub.load_roles
-    assert [r["name"] for r in oidc.JupyterHub.load_roles] == ["idle-culler"]
+    assert [r["name"] for r in oidc.JupyterHub.load_roles] == ["idle-culler", "user"]
 
 
 def test_culler_is_a_service_with_least_privilege_role():
@@ -136,16 +136,22 @@ def test_spawner_gets_profiles_and_a_path_with_slurm():
     assert c.JupyterHub.spawner_class == "aifnb_spawners.spawner.FactorySlurmSpawner"
 
 
-def test_home_page_lists_the_catalogue():
-    """The hub's home template receives every catalogue entry, and our template folder comes first."""
+def test_home_is_the_landing_page_and_holds_the_journey():
+    """Users land on the home (not the spawn form); it gets the journey's per-user view and our templates."""
+    from types import SimpleNamespace
+
     from aifnb_hub.catalogue import load_catalogue
+    from aifnb_hub.journey.config import TEMPLATES, home_url
 
     c = Config()
-    catalogue = load_catalogue()
-    apply.apply_home(c, load_settings(), catalogue)
-    assert [e["title"] for e in c.JupyterHub.template_vars["catalogue"]] == [e.title for e in catalogue]
-    assert c.JupyterHub.template_paths == [str(apply.TEMPLATES)]
-    assert (apply.TEMPLATES / "home.html").is_file()
+    apply.apply_home(c, load_settings(), load_catalogue())
+    assert c.JupyterHub.template_paths == [str(TEMPLATES)] and (TEMPLATES / "home.html").is_file()
+    assert c.JupyterHub.default_url is home_url
+    assert home_url(SimpleNamespace(hub=SimpleNamespace(base_url="/hub/"))) == "/hub/home"
+    assert callable(c.JupyterHub.template_vars["journey"])
+    routes = [route for route, *_ in c.JupyterHub.extra_handlers]
+    assert "/api/aifnb/progress" in routes and "/aifnb/progress" in routes
+    assert "custom:aifnb:progress" in c.JupyterHub.custom_scopes
 
 
 def test_hub_database_is_sqlite_in_data_dir_unless_db_url_is_set(tmp_path):
