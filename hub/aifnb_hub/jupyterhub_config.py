@@ -12,6 +12,7 @@ from aifnb_hub import apply
 from aifnb_hub.catalogue import load_catalogue
 from aifnb_hub.content import publish_content, trust_config
 from aifnb_hub.dashboards.config import apply_dashboards
+from aifnb_hub.data_api import apply_data_catalogue, load_data_catalogue
 from aifnb_hub.mlflow_service.config import apply_mlflow
 from aifnb_hub.settings import load_settings
 from aifnb_hub.shutdown import prepare_clean_shutdown
@@ -37,6 +38,8 @@ apply.apply_spawner(c, settings, content_repo, content_git_config, site_settings
 apply.apply_culler(c, settings)
 apply_dashboards(c, settings)
 apply_mlflow(c, settings)
+# The models and datasets catalogue: an invalid card or an unsafe file stops the hub here, naming the entry.
+apply_data_catalogue(c, settings, load_data_catalogue(settings))
 
 # batchspawner settings the spawner does not read stop the hub here, naming what replaces them.
 if problems := replaced_settings(c):

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aifnb_data.config import DataCatalogueSettings
 from aifnb_slurm.profiles import Profile, ProfileList, Workshop
 from aifnb_slurm.validate import GROUPNAME, USERNAME, checked_str
 
@@ -297,6 +298,9 @@ class Settings(_Section):
     mlflow: MlflowSection = MlflowSection()
     home: HomeSection = HomeSection()
     workshops: tuple[Workshop, ...] = Field((), description="Class sessions: group, window, profile, Slurm reservation")
+    data_catalogue: DataCatalogueSettings = Field(
+        DataCatalogueSettings(), description="Models and datasets catalogue: files, roots, access log (aifnb_data.config)"
+    )
 
     @model_validator(mode="after")
     def _home_and_workshops(self) -> Settings:

@@ -172,3 +172,20 @@ def model_path(name: str, *, purpose: str = "session") -> str:
     if found.path is None:
         raise DataAccessError(f"model {name!r} is served at {found.endpoint} (as {found.served_name}); it has no folder")
     return str(found.path)
+
+
+def for_job(name: str) -> str:
+    """Where a job about to be submitted finds ``name``: its path (checked for a job's use), or
+    ``URL#SERVED_NAME`` for a served model. The hub refuses here, before anything is submitted,
+    when the entry is not shared with the user; the use itself is logged with the job id once
+    the job exists (:func:`resolve_for` with ``purpose`` and ``job``)."""
+    record = show(name)
+    if record.get("location"):
+        from aifnb_widgets.batch.script import checked_path  # the job layer's one path rule
+
+        return checked_path("location", record["location"])
+    return f"{record['endpoint']}#{record['served_name']}"
+
+
+#: How a bias run names a catalogue model among its model specs: ``catalogue:tiny-gpt2``.
+CATALOGUE_SPEC = "catalogue:"

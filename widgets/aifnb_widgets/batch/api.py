@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from aifnb_data import client as data_catalogue
 from aifnb_hub.settings import Settings, load_settings
 from aifnb_slurm import hub_groups
 from aifnb_slurm.accounts import AccountPolicy
@@ -189,13 +190,17 @@ def submit_notebook(
     parameters: Mapping[str, Any] | None = None,
     sweep: Sequence[Mapping[str, Any]] | None = None,
     resources: Mapping[str, Any] | None = None,
+    data: Mapping[str, str] | None = None,
     groups: Iterable[str] | None = None,
     user: str | None = None,
     settings: Settings | None = None,
     dry_run: bool = False,
 ) -> Submission:
     """Run ``notebook`` as a Slurm job with ``parameters``; with ``sweep``, a job array with one
-    task per parameter set (each set overrides ``parameters``).
+    task per parameter set (each set overrides ``parameters``). ``data`` maps parameters to
+    entries of the models and datasets catalogue: each parameter gets the entry's path, the hub
+    refuses an entry not shared with the user before anything is submitted, and each use is
+    logged with the job id (:mod:`aifnb_data.client`).
 
     Raises :class:`~aifnb_slurm.profiles.OptionError` (profile or resources) or
     :class:`~aifnb_widgets.batch.params.ParameterError` naming the field, before anything is
@@ -213,6 +218,7 @@ def submit_notebook(
         parameters=parameters,
         sweep=sweep,
         resources=resources,
+        data=data,
         groups=groups,
         user=user,
         settings=settings,
@@ -232,7 +238,13 @@ def _submit(
     user: str | None,
     settings: Settings | None,
     dry_run: bool,
+    data: Mapping[str, str] | None = None,
 ) -> Submission:
+    if data is not None and not (isinstance(data, Mapping) and all(isinstance(v, str) for v in data.values())):
+        raise ParameterError("data", "must be a mapping of parameter names to catalogue entry names")
+    if data:
+        # The hub checks each entry against the user's groups here, before anything is submitted.
+        parameters = {**(parameters or {}), **{param: data_catalogue.for_job(name) for param, name in data.items()}}
     settings = settings or platform_settings()
     user = user or slurm.current_user()
     groups = user_groups(user, settings) if groups is None else groups
@@ -264,6 +276,8 @@ def _submit(
         )
 
     def runs(job_id: str) -> list[RunToWrite]:
+        for name in (data or {}).values():
+            data_catalogue.resolve_for(name, "batch", job_id)  # the access log's line, with the job id
         return [
             (
                 run_dir(home, notebook, submitted_at, job_id, index if tasks else None),

@@ -29,6 +29,15 @@ def register(groups: argparse._SubParsersAction) -> None:
         help="override a parameter of the notebook's parameters cell (repeatable)",
     )
     submit.add_argument("--sweep", help="YAML: a list of parameter mappings, or NAME: [values...] for every combination")
+    submit.add_argument(
+        "--data",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("PARAMETER", "ENTRY"),
+        help="set a parameter to the path of a models and datasets catalogue entry (`aifnb data list`); "
+        "checked before submission and logged with the job id (repeatable)",
+    )
     for key in ("partition", "cpus", "gpus", "walltime"):
         submit.add_argument(f"--{key}", help=f"{key} within the profile's limits")
     submit.add_argument("--dry-run", action="store_true", help="check everything and print the batch script; submit nothing")
@@ -88,6 +97,7 @@ def _submit(args: argparse.Namespace) -> int:
         parameters=parameters,
         sweep=load_sweep(args.sweep) if args.sweep else None,
         resources=resources,
+        data=dict(args.data),
         dry_run=args.dry_run,
     )
     if args.dry_run:

@@ -33,6 +33,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aifnb_data.access import DataAccessError
+from aifnb_data.cards import CatalogueError
 from aifnb_slurm.accounts import AccountError
 from aifnb_slurm.hub_groups import GroupsError
 from aifnb_slurm.jobs import PREFIX
@@ -75,7 +77,17 @@ class BatchError(ValueError):
 
 #: The project's own refusals, each naming what to fix (the CLI and the form show them as
 #: messages); anything else is a bug and keeps its traceback.
-USER_ERRORS = (OptionError, BatchError, InvalidValue, AccountError, GroupsError, SlurmCommandError)
+# DataAccessError and CatalogueError: a catalogue entry refused or unknown (aifnb_data), e.g. in --data.
+USER_ERRORS = (
+    OptionError,
+    BatchError,
+    InvalidValue,
+    AccountError,
+    GroupsError,
+    SlurmCommandError,
+    DataAccessError,
+    CatalogueError,
+)
 
 
 class JobRecord(BaseModel):
