@@ -14,6 +14,7 @@ logged as ``root``. Anyone else is told to use a session.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,3 +190,15 @@ def for_job(name: str) -> str:
 
 #: How a bias run names a catalogue model among its model specs: ``catalogue:tiny-gpt2``.
 CATALOGUE_SPEC = "catalogue:"
+
+
+def sector_dataset(sector: str) -> str | None:
+    """The first dataset tagged ``sector`` this user may use, for a sector sandbox; None (and a
+    line saying why) when there is none or the catalogue cannot be reached, so the sandbox falls
+    back to its synthetic data."""
+    try:
+        found = entries(kind="dataset", sector=sector)
+    except DataAccessError as exc:
+        print(f"data catalogue not available ({exc}); using synthetic data", file=sys.stderr)
+        return None
+    return found[0]["name"] if found else None

@@ -41,7 +41,7 @@ def _sklearn_csv(loader_name: str) -> Callable[[Path], None]:
 def _credit(path: Path) -> None:
     from aifnb_widgets.sandboxes.synthetic.credit import make_credit_applicants
 
-    make_credit_applicants(2000, seed=0).to_csv(path, index=False)
+    make_credit_applicants(3000, seed=0).to_csv(path, index=False)
 
 
 def _tiny_gpt2(path: Path) -> None:
