@@ -192,13 +192,18 @@ def for_job(name: str) -> str:
 CATALOGUE_SPEC = "catalogue:"
 
 
-def sector_dataset(sector: str) -> str | None:
-    """The first dataset tagged ``sector`` this user may use, for a sector sandbox; None (and a
-    line saying why) when there is none or the catalogue cannot be reached, so the sandbox falls
-    back to its synthetic data."""
+def available(kind: str | None = None, sector: str | None = None) -> list[dict[str, Any]]:
+    """:func:`entries` for a sandbox that works without the catalogue too: [] (and a line saying
+    why) when it cannot be reached, e.g. outside a hub session."""
     try:
-        found = entries(kind="dataset", sector=sector)
+        return entries(kind=kind, sector=sector)
     except DataAccessError as exc:
-        print(f"data catalogue not available ({exc}); using synthetic data", file=sys.stderr)
-        return None
+        print(f"data catalogue not available: {exc}", file=sys.stderr)
+        return []
+
+
+def sector_dataset(sector: str) -> str | None:
+    """The first dataset tagged ``sector`` this user may use, for a sector sandbox; None when
+    there is none, so the sandbox falls back to its synthetic data."""
+    found = available(kind="dataset", sector=sector)
     return found[0]["name"] if found else None

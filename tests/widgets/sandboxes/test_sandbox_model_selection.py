@@ -111,3 +111,34 @@ def test_models_load_in_the_requested_dtype(tmp_path, dtype, expected):
     assert resolve_dtype("auto", torch.device("cpu")) is torch.float32
     with pytest.raises(ValueError):
         resolve_dtype("fp8", torch.device("cpu"))
+
+
+def test_catalogue_cards_set_licence_and_commercial_use():
+    """A catalogue candidate's licence comes from its card; with commercial_only a card saying
+    non-commercial makes it ineligible, while a candidate without a card is judged by its licence."""
+    from aifnb_widgets.sandboxes.model_selection import catalogue_candidates, with_cards
+
+    records = [
+        {"name": "open", "kind": "model", "format": "transformers", "licence": "MIT", "commercial_use": True},
+        {"name": "nc", "kind": "model", "format": "transformers", "licence": "MIT", "commercial_use": False},
+        {"name": "served", "kind": "model", "format": "openai", "licence": "MIT", "commercial_use": True},
+    ]
+    cards = catalogue_candidates(records)
+    assert list(cards) == ["catalogue:open", "catalogue:nc"]
+    table = pd.DataFrame(
+        {
+            "licence": ["unknown", "unknown", "apache-2.0"],
+            "bits_per_byte": [1.0, 0.5, 2.0],
+            "ms_per_token": [1.0, 1.0, 1.0],
+            "weights_mb": [1.0, 1.0, 1.0],
+            "parameters_m": [1.0, 1.0, 1.0],
+        },
+        index=["catalogue:open", "catalogue:nc", "local"],
+    )
+    carded = with_cards(table, cards)
+    assert carded.loc["catalogue:nc", "licence"] == "mit" and carded.at["local", "commercial_use"] is None
+    anyway = rank_candidates(carded, {"quality": 1}, ["mit", "apache-2.0"])
+    assert anyway.loc["catalogue:nc", "rank"] == 1
+    commercial = rank_candidates(carded, {"quality": 1}, ["mit", "apache-2.0"], commercial_only=True)
+    assert not commercial.loc["catalogue:nc", "eligible"] and pd.isna(commercial.loc["catalogue:nc", "rank"])
+    assert commercial.loc["catalogue:open", "rank"] == 1 and commercial.loc["local", "eligible"]

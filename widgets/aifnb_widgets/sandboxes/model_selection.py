@@ -18,6 +18,7 @@ import statistics
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -143,10 +144,36 @@ def evaluate_candidates(
     return pd.DataFrame(rows).set_index("candidate")
 
 
-def rank_candidates(results: pd.DataFrame, weights: Mapping[str, float], allowed_licences: Sequence[str]) -> pd.DataFrame:
+#: How a candidate from the models and datasets catalogue is named: ``catalogue:tiny-gpt2``.
+CATALOGUE_PREFIX = "catalogue:"
+
+
+def catalogue_candidates(records: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The catalogue's models that ``from_pretrained`` loads (format transformers), by candidate
+    name; ``records`` are :func:`aifnb_data.client.entries` of kind model (the user's own)."""
+    return {f"{CATALOGUE_PREFIX}{r['name']}": r for r in records if r["kind"] == "model" and r["format"] == "transformers"}
+
+
+def with_cards(results: pd.DataFrame, cards: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """``results`` with the licence and commercial use of each candidate that has a catalogue
+    card (the card is the licence's record, not the files); None where there is no card."""
+    out = results.copy()
+    out["commercial_use"] = pd.Series([None] * len(out), index=out.index, dtype=object)
+    for name, record in cards.items():
+        if name in out.index:
+            out.loc[name, "licence"] = str(record["licence"]).lower()
+            out.at[name, "commercial_use"] = bool(record["commercial_use"])
+    return out
+
+
+def rank_candidates(
+    results: pd.DataFrame, weights: Mapping[str, float], allowed_licences: Sequence[str], commercial_only: bool = False
+) -> pd.DataFrame:
     """Weighted score in [0, 1] over min-max-normalised criteria (1 = best), for licence-eligible candidates only.
 
     ``weights`` keys are criterion names: quality, latency, memory, size. Ineligible rows get score 0 and rank None.
+    ``commercial_only`` also makes ineligible a candidate whose card says its licence forbids commercial use
+    (``commercial_use`` False, see :func:`with_cards`; no card: the licence list decides).
     """
     unknown = set(weights) - set(LOWER_IS_BETTER.values())
     if unknown:
@@ -154,6 +181,8 @@ def rank_candidates(results: pd.DataFrame, weights: Mapping[str, float], allowed
     allowed = {lic.lower() for lic in allowed_licences}
     out = results.copy()
     out["eligible"] = out["licence"].str.lower().isin(allowed)
+    if commercial_only and "commercial_use" in out:
+        out["eligible"] &= ~out["commercial_use"].isin([False])
     eligible = out[out["eligible"]]
     score = pd.Series(0.0, index=out.index)
     total = sum(weights.values())
