@@ -108,3 +108,8 @@ def test_computations():
     assert COMPUTED["lowest_pass_rate"](table=table) == "Ageism"
     assert COMPUTED["model_uri"](name="clf", version="3") == "models:/clf/3"
     assert COMPUTED["uniform_loss"](tokenizer=list(range(100))) == pytest.approx(4.60517, rel=1e-5)
+    assert COMPUTED["token_count"](tokenizer=lambda text: {"input_ids": text.split()}, text="a b c") == 3
+    people = pd.DataFrame({"age": [31, 34, 47, 52], "region": ["L-1", "L-1", "L-2", "L-2"]})
+    banded = lambda df, band: df.assign(age=df["age"] // band * band)  # as the notebook's minimise does
+    assert COMPUTED["k_with_bands"](raw=people, quasi=["age", "region"], band=10, minimise=banded) == 1
+    assert COMPUTED["k_with_bands"](raw=people, quasi=["age", "region"], band=100, minimise=banded) == 2

@@ -128,9 +128,9 @@ def lowest_pass_rate(table: Any) -> str:
     return str(table.loc[table["pass_rate"].idxmin(), "category"])
 
 
-def k_with_bands(raw: Any, quasi: list[str], band: int) -> int:
-    """k-anonymity on ``quasi`` after minimising ``raw`` with age bands of ``band`` years."""
-    from .privacy import k_anonymity, minimise
+def k_with_bands(raw: Any, quasi: list[str], band: int, minimise: Callable[[Any, int], Any]) -> int:
+    """k-anonymity on ``quasi`` after the notebook's own ``minimise(raw, band)``."""
+    from .privacy import k_anonymity
 
     return int(k_anonymity(minimise(raw, band), quasi))
 
