@@ -207,3 +207,14 @@ def sector_dataset(sector: str) -> str | None:
     there is none, so the sandbox falls back to its synthetic data."""
     found = available(kind="dataset", sector=sector)
     return found[0]["name"] if found else None
+
+
+def resolve_model_spec(spec: str, purpose: str) -> str:
+    """A bias model spec with ``catalogue:NAME`` resolved (and its use logged) to the entry's
+    folder or ``URL#SERVED_NAME``; any other spec unchanged."""
+    if not spec.startswith(CATALOGUE_SPEC):
+        return spec
+    found = resolve_for(spec.removeprefix(CATALOGUE_SPEC), purpose)
+    if found.kind != "model":
+        raise DataAccessError(f"{spec}: a {found.kind}, not a model")
+    return str(found.path) if found.path is not None else f"{found.endpoint}#{found.served_name}"

@@ -71,3 +71,33 @@ def test_an_unloadable_model_ends_with_a_message(tmp_path):
     app.run(wait=True)
     assert "cannot load model" in app.status.value or "Error" in app.status.value
     assert not app.run_button.disabled
+
+
+def test_catalogue_models_are_offered_resolved_and_refusals_shown(always_no_dir, monkeypatch):
+    """The app lists the catalogue's models the hub gave; a chosen one runs from the path the hub
+    resolved (purpose bias), and a refusal is shown in the status, not raised."""
+    import aifnb_data.client as client
+    from aifnb_data.access import AccessRefused
+
+    records = [{"name": "tiny-gpt2", "title": "Tiny GPT-2", "licence": "BSD-3-Clause"}]
+    asked = []
+
+    def resolve_for(name, purpose="session", job=None):
+        asked.append((name, purpose))
+        if name == "tiny-t5":
+            raise AccessRefused("model 'tiny-t5' is shared with companies only, and you are in learners; ask x@y for access")
+        return client.Resolution(name=name, kind="model", format="transformers", path=always_no_dir)
+
+    monkeypatch.setattr(client, "resolve_for", resolve_for)
+    app = BiasAssessmentApp(languages=["en"], n_templates=1, catalogue=records)
+    assert app.catalogue_models.options == (("Tiny GPT-2 (BSD-3-Clause)", "catalogue:tiny-gpt2"),)
+    app.catalogue_models.value = ("catalogue:tiny-gpt2",)
+    app.categories.value = ("Gender",)
+    app.run(wait=True)
+    assert "done" in app.status.value, app.status.value
+    assert asked == [("tiny-gpt2", "bias")]
+    assert str(always_no_dir) in set(app.assessment.tests["model"])
+    app.models.value = "catalogue:tiny-t5"
+    app.catalogue_models.value = ()
+    app.run_button.click()
+    assert "shared with companies only" in app.status.value and not app.controller.running

@@ -14,6 +14,7 @@ import json
 
 import ipywidgets as widgets
 
+from aifnb_data.client import CATALOGUE_SPEC, available
 from aifnb_widgets import mlops
 from aifnb_widgets.bias.concerns import CATEGORIES
 from aifnb_widgets.bias.leaderboard import leaderboard_heatmap, leaderboard_table
@@ -31,7 +32,14 @@ DRILL_COLUMNS = ["language", "template_id", "status", "outcome", "reason", "prom
 
 
 class BiasAssessmentApp:
-    def __init__(self, models: list[str] | None = None, languages: list[str] | None = None, n_templates: int = 3, seed: int = 0):
+    def __init__(
+        self,
+        models: list[str] | None = None,
+        languages: list[str] | None = None,
+        n_templates: int = 3,
+        seed: int = 0,
+        catalogue: list[dict] | None = None,
+    ):
         self.controller = BiasController(on_progress=self._on_progress, on_finished=self._on_finished)
         self.figures: dict = {}
         self._updating = False
@@ -41,6 +49,13 @@ class BiasAssessmentApp:
             description="Models",
             placeholder="one per line: /path/to/model, org/model-id or http://host:8000/v1#model-name",
             layout=widgets.Layout(width="95%", height="70px"),
+        )
+        # The data catalogue's models and endpoints the user may use (the hub's answer), as catalogue:NAME.
+        records = available(kind="model") if catalogue is None else catalogue
+        self.catalogue_models = widgets.SelectMultiple(
+            options=[(f"{r['title']} ({r['licence']})", f"{CATALOGUE_SPEC}{r['name']}") for r in records],
+            description="Catalogue",
+            rows=min(max(len(records), 1), 5),
         )
         self.categories = widgets.SelectMultiple(
             options=list(CATEGORIES.values()), value=list(CATEGORIES.values()), description="Categories", rows=7
@@ -94,6 +109,7 @@ class BiasAssessmentApp:
             [
                 widgets.HTML("<h3>Social-bias assessment (LangBiTe method)</h3>"),
                 self.models,
+                self.catalogue_models,
                 widgets.HBox([self.categories, self.languages, widgets.VBox([self.n_templates, self.seed])]),
                 widgets.HBox([self.run_button, self.cancel_button, self.progress]),
                 self.status,
@@ -106,7 +122,7 @@ class BiasAssessmentApp:
     def request(self) -> RunRequest:
         labels = {label: concern for concern, label in CATEGORIES.items()}
         return RunRequest(
-            models=[line.strip() for line in self.models.value.splitlines() if line.strip()],
+            models=[line.strip() for line in self.models.value.splitlines() if line.strip()] + list(self.catalogue_models.value),
             concerns=[labels[c] for c in self.categories.value],
             languages=list(self.languages.value),
             n_templates=self.n_templates.value,

@@ -10,9 +10,12 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from aifnb_data.access import DataAccessError
+from aifnb_data.client import CATALOGUE_SPEC, resolve_model_spec
+from aifnb_slurm.validate import InvalidValue
 from aifnb_widgets.backends.factory import validate_model_spec
 from aifnb_widgets.bias.results import Assessment, assess_run_dirs
 from aifnb_widgets.bias.runner import run_scenario
@@ -54,6 +57,8 @@ class BiasController:
         if not request.models:
             problems.append("models: enter at least one model path, Hugging Face id or URL#MODEL")
         for model in request.models:
+            if model.startswith(CATALOGUE_SPEC):
+                continue  # resolved by the hub at start, which refuses an entry not shared with the user
             try:
                 validate_model_spec(model)
             except ValueError as exc:
@@ -74,6 +79,11 @@ class BiasController:
         problems = self.validate(request)
         if problems:
             self.error = "; ".join(problems)
+            return False
+        try:
+            request = replace(request, models=[resolve_model_spec(m, "bias") for m in request.models])
+        except (DataAccessError, InvalidValue) as exc:
+            self.error = f"models: {exc}"
             return False
         self.assessment, self.error, self.cancelled = None, None, False
         self._cancel.clear()
