@@ -132,6 +132,8 @@ class Hub:
             "culling": {"timeout": 3600, "every": 300},
             # The dashboards service warms Voila kernels at start; its own tests turn it on.
             "dashboards": {"enabled": False},
+            # MLflow (on by default) takes seconds to start; its own tests and the MLOps acceptance tests turn it on.
+            "mlflow": {"enabled": False},
         }
         for section, values in (extra or {}).items():
             site[section] = {**site.get(section, {}), **values} if isinstance(values, dict) else values
