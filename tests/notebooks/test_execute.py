@@ -64,6 +64,7 @@ EXPECTED: dict[str, dict[str, object]] = {
         "pseudonyms_stable": True,
         "pseudonyms_unlinkable_without_key": True,
         "data_card_written": True,
+        "catalogue_card_read": True,
     },
     "sandboxes/finance_credit_scoring_fairness.ipynb": {"roc_auc": (0.6, 1.0), "data_from_catalogue": True},
     "sandboxes/pretrained_model_selection.ipynb": {"n_catalogue_candidates": 2},
