@@ -6,7 +6,9 @@ running with the job's start, COMMAND runs as a child, and the record gets its e
 (completed, failed with the exit status, or cancelled on SIGTERM, which is passed on to the
 child). A cluster without slurmdbd keeps no other trace of a job once it leaves the queue, so
 this is what the usage report and the jobs panel read, as for notebook runs
-(:mod:`aifnb_widgets.batch.runner`).
+(:mod:`aifnb_widgets.batch.runner`). When the job was submitted with the hub's MLflow service,
+COMMAND gets the run folder's MLflow credential in its environment
+(:func:`aifnb_widgets.mlops.load_job_credential`): an assessment logs its run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aifnb_widgets import mlops
 from aifnb_widgets.batch.layout import BatchError, JobRecord, Status, now, read_record, write_record
 
 
@@ -56,6 +59,7 @@ def track(folder: Path, argv: list[str]) -> int:
         print(f"aifnb: {folder} holds no run record ({exc}); submit with 'aifnb bias submit'", file=sys.stderr)
         return 2
     code = 143
+    mlops.load_job_credential(folder)
     if not terminated:
         child = subprocess.Popen(argv)
         if terminated:  # arrived while the child was starting
