@@ -47,7 +47,7 @@ class BiasAssessmentApp:
         self.models = widgets.Textarea(
             value="\n".join(models or []),
             description="Models",
-            placeholder="one per line: /path/to/model, org/model-id or http://host:8000/v1#model-name",
+            placeholder="one per line: /path/to/model, org/model-id, models:/NAME/VERSION or http://host:8000/v1#model-name",
             layout=widgets.Layout(width="95%", height="70px"),
         )
         # The data catalogue's models and endpoints the user may use (the hub's answer), as catalogue:NAME.
