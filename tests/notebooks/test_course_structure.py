@@ -15,8 +15,6 @@ from tests.support.courses import course_answers
 CATALOGUE = load_catalogue()
 COURSES = [e for e in CATALOGUE if e.path.startswith("courses/")]
 ANSWERS = course_answers()
-# Courses whose checks and quiz live in the package (all of them once the move is done).
-CHECKED = [e for e in COURSES if e.path.removeprefix("courses/").removesuffix(".ipynb") in course_names()]
 
 
 def _name(entry) -> str:
@@ -26,6 +24,11 @@ def _name(entry) -> str:
 def test_at_least_six_courses_all_upskill():
     assert len(COURSES) >= 6
     assert all(e.service is Service.UPSKILL for e in COURSES)
+
+
+def test_every_course_has_its_checks_and_quiz_in_the_package():
+    """Each catalogued course has a course YAML, and the package declares no other course."""
+    assert sorted(_name(e) for e in COURSES) == course_names()
 
 
 @pytest.mark.parametrize("entry", COURSES, ids=lambda e: e.path)
@@ -41,7 +44,7 @@ def test_course_has_objectives_prerequisites_time_exercises_and_summary(entry):
     assert "## Summary" in markdown
     exercises = re.findall(r"^answer_\w+ = ", code, flags=re.M)
     assert len(exercises) >= 3, "a course has at least three exercises"
-    assert code.count(".check(") >= len(exercises), "every exercise is checked in the notebook"
+    assert code.count("course.check(") >= len(exercises), "every exercise is checked in the notebook"
     last_code = [c for c in nb.cells if c.cell_type == "code"][-1].source
     assert "assert " in last_code and "write_metrics(METRICS_PATH" in last_code
     assert "plotly" in code, "charts are drawn with plotly"
@@ -62,7 +65,7 @@ def _shows(text: str, answer: object) -> bool:
     return re.search(rf"(?<![\w.:-]){re.escape(literal)}(?![\w:-])", text, flags=re.I) is not None
 
 
-@pytest.mark.parametrize("entry", CHECKED, ids=lambda e: e.path)
+@pytest.mark.parametrize("entry", COURSES, ids=lambda e: e.path)
 def test_exercises_are_checked_by_the_package_and_the_course_ends_with_a_quiz(entry):
     """The notebook checks exactly the exercises its course YAML declares, takes ANSWERS as a
     parameter, and ends with the quiz, after the summary and before the final self-check."""
@@ -80,7 +83,7 @@ def test_exercises_are_checked_by_the_package_and_the_course_ends_with_a_quiz(en
     assert "**course.metrics()" in codes[-1].source
 
 
-@pytest.mark.parametrize("entry", CHECKED, ids=lambda e: e.path)
+@pytest.mark.parametrize("entry", COURSES, ids=lambda e: e.path)
 def test_no_answer_in_the_notebook(entry):
     """No exercise cell, nor the cell shown under it, states its answer; no folded
     solutions; no stored outputs (where a run would show them)."""

@@ -1,4 +1,4 @@
-"""The exercise checker and environment helpers used by the courses."""
+"""Lenient answer matching and the environment helpers used by the courses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from aifnb_widgets.teaching import Exercises, check, pick_device, run_tool, write_metrics
+from aifnb_widgets.teaching import pick_device, run_tool, write_metrics
 from aifnb_widgets.teaching.check import matches
 
 
@@ -25,7 +25,6 @@ from aifnb_widgets.teaching.check import matches
         (torch.tensor([1.0, 2.0]), [1, 2]),
         (np.array([[1, 2]]), [[1, 2]]),
         (True, True),
-        ("cuda:0", lambda a: a in {"cuda", "cuda:0"}),
     ],
 )
 def test_matches_accepts_equivalent_answers(answer, expected):
@@ -48,34 +47,6 @@ def test_matches_accepts_equivalent_answers(answer, expected):
 )
 def test_matches_rejects_wrong_answers(answer, expected):
     assert not matches(answer, expected)
-
-
-def test_check_prints_right_wrong_and_hint(capsys):
-    assert check(30, 30, hint="HH:MM:SS") is True
-    assert "Right" in capsys.readouterr().out
-    assert check(20, 30, hint="HH:MM:SS", name="time") is False
-    out = capsys.readouterr().out
-    assert "Not quite" in out and "HH:MM:SS" in out and "[time]" in out and "20" in out
-
-
-def test_unanswered_exercise_is_neither_right_nor_wrong(capsys):
-    assert check(..., 30, hint="look above") is None
-    out = capsys.readouterr().out
-    assert "Not answered" in out and "look above" in out
-
-
-def test_a_predicate_that_raises_counts_as_wrong(capsys):
-    assert check(5, lambda a: a.strip() == "x", hint="a string") is False
-    assert "AttributeError" in capsys.readouterr().out
-
-
-def test_exercises_tally(capsys):
-    ex = Exercises()
-    ex.check("a", 1, 1)
-    ex.check("b", 2, 1)
-    ex.check("c", ..., 1)
-    assert (ex.right, ex.wrong, ex.open) == (1, 1, 1)
-    assert ex.summary() == "3 exercises: 1 right, 1 not quite, 1 not answered yet"
 
 
 def test_pick_device():
