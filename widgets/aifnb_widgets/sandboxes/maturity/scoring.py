@@ -8,6 +8,7 @@ links, titles and minutes shown come from the catalogue entry.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -52,7 +53,12 @@ class NotebookLink(Strict):
     minutes: int
 
     def href(self, from_folder: str = "sandboxes") -> str:
-        """Relative link from a notebook in ``from_folder``, which JupyterLab resolves in the user's copy."""
+        """In a hub session, the hub's link that opens the notebook (starting the right session when
+        none runs, e.g. from an exported page); elsewhere the relative link from a notebook in
+        ``from_folder``, which JupyterLab resolves in the user's copy."""
+        base = os.environ.get("JUPYTERHUB_BASE_URL")
+        if base:
+            return f"{base.rstrip('/')}/hub/aifnb/open/{self.path}"
         return f"../{self.path}" if from_folder else self.path
 
 

@@ -28,6 +28,7 @@ from aifnb_widgets.sandboxes.charts import maturity_radar, percent_bars
 from aifnb_widgets.sandboxes.maturity.scoring import MaturityResult, load_maturity_model, score_maturity
 from aifnb_widgets.sandboxes.questionnaire import AnswerValue
 from aifnb_widgets.sandboxes.ui.questionnaire_form import QuestionnaireForm
+from aifnb_widgets.teaching import progress
 
 _TIER_COLOURS = {
     RiskTier.out_of_scope: "#6c757d",
@@ -145,6 +146,11 @@ class ConformityApp:
         return paths
 
 
+#: The progress record that marks the SME pathway's first step done (course, item): the hub's
+#: ``aifnb_hub.journey.home.PATHWAY_COURSE`` and the step id in the settings' ``home.pathway``.
+MATURITY_STEP = ("sme-pathway", "maturity")
+
+
 class MaturityApp:
     def __init__(self, answers: Mapping[str, Any] | str | None = None, output_dir: str | Path = ".") -> None:
         self.output_dir = Path(output_dir)
@@ -164,6 +170,8 @@ class MaturityApp:
         self.figure().write_html(paths["radar"], include_plotlyjs="cdn")
         paths["result"].write_text(self.result.model_dump_json(indent=2), encoding="utf-8")
         self.export_status.value = "Written: " + ", ".join(html.escape(str(p)) for p in paths.values())
+        # The first step of the SME pathway is done: the hub's home shows it (and what comes next).
+        progress.record(*MATURITY_STEP, "check", True)
         return paths
 
     def figure(self) -> Any:
