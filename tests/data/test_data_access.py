@@ -18,10 +18,16 @@ def demo():
 
 
 def test_learners_and_companies_see_different_catalogues(demo):
-    """The demo shares health, credit and the non-commercial model with companies only."""
+    """The demo shares health, credit, network, land-cover data and the non-commercial model with companies only."""
     learner = {item.entry.name for item in visible(demo, ["learners"])}
     company = {item.entry.name for item in visible(demo, ["companies"])}
-    assert company - learner == {"breast-cancer-wisconsin", "credit-applications", "tiny-t5"}
+    assert company - learner == {
+        "breast-cancer-wisconsin",
+        "credit-applications",
+        "network-flows",
+        "land-cover-patches",
+        "tiny-t5",
+    }
     assert learner < company
     assert visible(demo, []) == []
 

@@ -68,9 +68,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     },
     "sandboxes/finance_credit_scoring_fairness.ipynb": {"roc_auc": (0.6, 1.0), "data_from_catalogue": True},
     "sandboxes/pretrained_model_selection.ipynb": {"n_catalogue_candidates": 2},
-    "sandboxes/cybersecurity_network_anomaly_detection.ipynb": {"f1": (0.4, 1.0)},
-    "sandboxes/green_energy_load_forecasting.ipynb": {"mae_skill": (0.2, 1.0)},
-    "sandboxes/space_satellite_land_cover.ipynb": {"accuracy": (0.7, 1.0)},
+    "sandboxes/cybersecurity_network_anomaly_detection.ipynb": {"f1": (0.4, 1.0), "data_from_catalogue": True},
+    "sandboxes/green_energy_load_forecasting.ipynb": {"mae_skill": (0.2, 1.0), "data_from_catalogue": True},
+    "sandboxes/space_satellite_land_cover.ipynb": {"accuracy": (0.7, 1.0), "data_from_catalogue": True},
     "sandboxes/robustness_security_testing.ipynb": {"reference_echo_pass_rate": 0.0},
     "sandboxes/ai_act_risk_triage.ipynb": {"tier": "high_risk"},
 }

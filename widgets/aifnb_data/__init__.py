@@ -7,7 +7,7 @@ through the hub with their token (:mod:`aifnb_data.client`). The schema and the 
 written once, here, and have no JupyterHub or ipywidgets imports.
 
     from aifnb_data import open_dataset, model_path
-    frame = open_dataset("iris")                      # a pandas DataFrame (csv, jsonl, parquet)
+    frame = open_dataset("iris")                      # a DataFrame (csv, jsonl, parquet); npz: a dict of arrays
     model = AutoModelForCausalLM.from_pretrained(model_path("tiny-gpt2"))
 """
 

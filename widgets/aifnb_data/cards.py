@@ -50,11 +50,12 @@ class Format(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
     PARQUET = "parquet"
+    NPZ = "npz"  # numpy arrays (images, labels), opened as a dict of arrays
     TRANSFORMERS = "transformers"  # a from_pretrained directory
     OPENAI = "openai"  # a served model behind an OpenAI-compatible endpoint
 
 
-DATASET_FORMATS = (Format.CSV, Format.JSONL, Format.PARQUET)
+DATASET_FORMATS = (Format.CSV, Format.JSONL, Format.PARQUET, Format.NPZ)
 MODEL_FORMATS = (Format.TRANSFORMERS, Format.OPENAI)
 
 

@@ -151,8 +151,8 @@ def resolve_for(name: str, purpose: str = "session", job: str | None = None) -> 
 
 
 def open_dataset(name: str, *, as_path: bool = False, purpose: str = "session") -> Any:
-    """The dataset ``name`` as a pandas DataFrame (csv, jsonl, parquet), or its path with
-    ``as_path``. The read happens as the user: the OS refuses files of other groups too."""
+    """The dataset ``name`` as a pandas DataFrame (csv, jsonl, parquet) or a dict of numpy
+    arrays (npz), or its path with ``as_path``. The read happens as the user: the OS refuses files of other groups too."""
     found = resolve_for(name, purpose)
     if found.kind != "dataset":
         raise DataAccessError(f"{name!r} is a {found.kind}, not a dataset: use model_path({name!r})")
@@ -160,6 +160,11 @@ def open_dataset(name: str, *, as_path: bool = False, purpose: str = "session") 
         return found.path
     import pandas as pd
 
+    if found.format == Format.NPZ:
+        import numpy as np
+
+        with np.load(found.path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
     readers = {Format.CSV: pd.read_csv, Format.JSONL: lambda p: pd.read_json(p, lines=True), Format.PARQUET: pd.read_parquet}
     return readers[Format(found.format)](found.path)
 

@@ -2,7 +2,7 @@
 
 ``python -m aifnb_data.demo provision [ROOT]`` (root; default /var/lib/aifnb/data) writes each
 entry of ``demo_catalogue.yaml`` below ROOT: the scikit-learn datasets as CSV, a synthetic credit
-dataset from the finance sandbox's generator, the tiny GPT-2 and T5 models. Each belongs to
+dataset for each sector sandbox from its own generator, the tiny GPT-2 and T5 models. Each belongs to
 ``root:<its Unix group>`` with mode 0640 (folders 0750), nothing for others; an entry shared with
 several hub groups gets its own Unix group whose members are those of the groups' Unix groups.
 Then ROOT/catalogue.yaml is written with ``root: ROOT``, ready for the settings'
@@ -44,6 +44,28 @@ def _credit(path: Path) -> None:
     make_credit_applicants(3000, seed=0).to_csv(path, index=False)
 
 
+def _network_flows(path: Path) -> None:
+    from aifnb_widgets.sandboxes.synthetic.network import make_network_flows
+
+    make_network_flows(3000, attack_share=0.05, seed=0).to_csv(path, index=False)
+
+
+def _energy_load(path: Path) -> None:
+    from aifnb_widgets.sandboxes.synthetic.energy import make_energy_load
+
+    make_energy_load(60, seed=0, forecast_error=1.0).to_csv(path, index=False)
+
+
+def _land_cover(path: Path) -> None:
+    import numpy as np
+
+    from aifnb_widgets.sandboxes.synthetic.satellite import CLASSES, make_satellite_patches
+
+    images, labels = make_satellite_patches(1000, size=16, seed=0)
+    with path.open("wb") as out:
+        np.savez_compressed(out, images=images, labels=labels, classes=np.array(CLASSES))
+
+
 def _tiny_gpt2(path: Path) -> None:
     from aifnb_widgets.models.tiny import build_tiny_causal_lm
 
@@ -63,6 +85,9 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
     "breast-cancer-wisconsin": _sklearn_csv("load_breast_cancer"),
     "digits": _sklearn_csv("load_digits"),
     "credit-applications": _credit,
+    "network-flows": _network_flows,
+    "energy-load": _energy_load,
+    "land-cover-patches": _land_cover,
     "tiny-gpt2": _tiny_gpt2,
     "tiny-t5": _tiny_t5,
 }

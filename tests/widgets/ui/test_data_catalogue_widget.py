@@ -17,7 +17,7 @@ def _records():
 def test_filters_narrow_the_entries():
     """Kind, sector, licence and commercial use each narrow the list; the card follows the selection."""
     browser = DataCatalogueBrowser(_records())
-    assert len(browser.shown) == 7
+    assert len(browser.shown) == 10
     browser.kind.value = "model"
     assert browser.shown == ["tiny-gpt2", "tiny-t5"]
     browser.commercial.value = True
