@@ -26,6 +26,7 @@ SHIPPED = [
     "aifnb_spawners/session_config/labconfig/page_config.json",
     "aifnb_widgets/bias/data/prompts_en.tsv",
     "aifnb_widgets/teaching/courses/01-working-on-the-ai-factory.yaml",
+    "aifnb_data/demo_catalogue.yaml",
 ]
 
 
