@@ -26,7 +26,7 @@ def dead_url() -> str:
 @pytest.fixture
 def no_mlflow(monkeypatch):
     """No MLflow variable in the environment, each restored after the test (a job's credential sets them)."""
-    for name in (*mlops.JOB_VARIABLES, mlops.JOB_RUN_VARIABLE, "JUPYTERHUB_API_TOKEN"):
+    for name in (*mlops.JOB_VARIABLES, *mlops.STALE_VARIABLES, mlops.JOB_RUN_VARIABLE, "JUPYTERHUB_API_TOKEN"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     return monkeypatch
@@ -139,3 +139,16 @@ def test_runner_metrics_path_follows_the_notebooks_folder(tmp_path):
     assert metrics_path({"METRICS_PATH": "/abs/m.json"}, tmp_path) == Path("/abs/m.json")
     assert metrics_path({"METRICS_PATH": ""}, tmp_path) is None
     assert metrics_path({"LR": 1}, tmp_path) is None
+
+
+def test_job_credential_replaces_the_submitters_experiment(no_mlflow, tmp_path):
+    """A job that inherited its session's environment (a bias array) logs to the credential's experiment: the session's
+    MLFLOW_EXPERIMENT_ID (left by mlflow.set_experiment), which MLflow refuses beside another name, is dropped."""
+    no_mlflow.setenv("MLFLOW_EXPERIMENT_ID", "7")
+    no_mlflow.setenv("MLFLOW_TRACKING_TOKEN", "the-sessions-token")
+    (tmp_path / mlops.CREDENTIAL_FILE).write_text(
+        json.dumps({"MLFLOW_TRACKING_TOKEN": "job-token", "MLFLOW_EXPERIMENT_NAME": "alice", "PATH": "/evil"})
+    )
+    assert mlops.load_job_credential(tmp_path)
+    assert os.environ["MLFLOW_TRACKING_TOKEN"] == "job-token" and os.environ["MLFLOW_EXPERIMENT_NAME"] == "alice"
+    assert "MLFLOW_EXPERIMENT_ID" not in os.environ and os.environ["PATH"] != "/evil"

@@ -51,6 +51,8 @@ EXECUTED_NOTEBOOK = "executed.ipynb"
 JOB_VARIABLES = (
     "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_EXPERIMENT_NAME", PARENT_RUN_VARIABLE,
 )  # fmt: skip
+#: What a job's credential replaces when the job inherited its submitter's environment.
+STALE_VARIABLES = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID")
 #: Seconds a health or share request may take.
 TIMEOUT = 10.0
 
@@ -310,6 +312,11 @@ def load_job_credential(folder: str | Path) -> bool:
     except FileNotFoundError:
         return False
     os.environ.update({k: str(v) for k, v in values.items() if k in JOB_VARIABLES})
+    # A job that inherits its submitter's environment (a bias array) may carry the session's
+    # MLFLOW_EXPERIMENT_ID (mlflow.set_experiment sets it), which MLflow refuses beside another
+    # experiment's name: the credential's experiment name decides.
+    for inherited in STALE_VARIABLES:
+        os.environ.pop(inherited, None)
     return True
 
 

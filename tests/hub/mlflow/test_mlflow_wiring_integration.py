@@ -59,9 +59,10 @@ def shared_dir():
 
 
 def as_user_env(hub, tokens: dict[str, str], user: str) -> dict[str, str]:
-    """A process's environment with the hub's MLflow service as ``user`` (the variables a session gets)."""
+    """A process's environment with the hub's MLflow service as ``user`` (the variables a session gets); none of
+    this process's MLflow variables (``mlflow.set_experiment`` in an earlier test leaves MLFLOW_EXPERIMENT_ID)."""
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
         "MLFLOW_TRACKING_URI": f"{hub.url}{MLFLOW}",
         "MLFLOW_TRACKING_TOKEN": tokens[user],
         "MLFLOW_EXPERIMENT_NAME": user,
@@ -107,7 +108,9 @@ print("SWEEP", sweep.job_id, *sweep.folders)
 """
 
 
-def test_scale_and_run_job_and_sweep_from_a_session_log_runs_under_the_learners_experiment(mlflow_hub, api, shared_dir):
+def test_scale_and_run_job_and_sweep_from_a_session_log_runs_under_the_learners_experiment(
+    mlflow_hub, api, shared_dir, monkeypatch
+):
     """From a real Slurm session, Scale & Run's API submits a job and a 3-point sweep with no MLflow code: the job is one
     run in the learner's experiment (parameters, the notebook's metrics JSON, the executed notebook, FINISHED), the sweep
     a parent with 3 child runs that the last task ends; the credential is 0600 and the learner's; the jobs panel links
@@ -163,21 +166,20 @@ def test_scale_and_run_job_and_sweep_from_a_session_log_runs_under_the_learners_
     assert [metrics(c)["loss"] for c in children] == pytest.approx([0.5, 1 / 1.1, 1 / 1.01])
     assert {c["info"]["status"] for c in children} == {"FINISHED"}
 
-    os.environ["MLFLOW_TRACKING_URI"] = f"{mlflow_hub.url}{MLFLOW}"
-    try:
-        panel = JobsPanel(ALICE)
-        panel.refresh()
-        row = panel.row(f"{sweep_job}_1")
-        page = f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}/runs/{children[1]['info']['run_id']}"
-        assert row["mlflow"] == page and f'href="{page}"' in panel.table.value
-    finally:
-        del os.environ["MLFLOW_TRACKING_URI"]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{mlflow_hub.url}{MLFLOW}")  # as in the learner's session
+    panel = JobsPanel(ALICE)
+    panel.refresh()
+    row = panel.row(f"{sweep_job}_1")
+    page = f"{mlflow_hub.url}{MLFLOW}/#/experiments/{experiment}/runs/{children[1]['info']['run_id']}"
+    assert row["mlflow"] == page and f'href="{page}"' in panel.table.value
     shutil.rmtree(runs_home, ignore_errors=True)
 
 
 def test_bias_assessment_logs_its_runs_from_the_cli_and_the_dashboard(mlflow_hub, api, tokens, tmp_path, monkeypatch):
     """`aifnb bias run` and the bias dashboard each log one run per model with no MLflow code: scores with intervals,
     coverage, the plan's digest and the records file; the CLI prints the run's page, the dashboard links it."""
+    import mlflow
+
     from aifnb_widgets.bias.plan import Plan
     from aifnb_widgets.models.tiny import build_tiny_causal_lm
     from aifnb_widgets.ui.bias_app import BiasAssessmentApp
@@ -206,6 +208,11 @@ def test_bias_assessment_logs_its_runs_from_the_cli_and_the_dashboard(mlflow_hub
     assert len(files) == 1 and files[0].endswith(".jsonl")
     assert api[BOB].get("runs/get", run_id=run_id).status_code == 403
 
+    # As a fresh session's kernel: no MLflow state of earlier tests (their mlflow.set_experiment, on another hub,
+    # is this process's active experiment and its MLFLOW_EXPERIMENT_ID).
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
+    for name in [k for k in os.environ if k.startswith("MLFLOW_")]:
+        monkeypatch.delenv(name)
     for name, value in as_user_env(mlflow_hub, tokens, ALICE).items():
         if name.startswith(("MLFLOW_", "HF_")):
             monkeypatch.setenv(name, value)
