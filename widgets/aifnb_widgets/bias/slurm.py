@@ -29,6 +29,7 @@ from aifnb_slurm.jobs import job_name, label_slug
 from aifnb_slurm.profiles import JobRequest, resolve_request
 from aifnb_slurm.templates import render
 from aifnb_slurm.validate import DIGITS, JOB_NAME, InvalidValue, check, matches
+from aifnb_widgets import mlops
 from aifnb_widgets.backends.factory import validate_model_spec
 from aifnb_widgets.batch.script import checked_count, checked_path, checked_request
 from aifnb_widgets.bias.runner import SCENARIO_FILE
@@ -134,7 +135,7 @@ def submit_array(
     """
     from aifnb_widgets.batch import api
     from aifnb_widgets.batch.layout import now, run_dir
-    from aifnb_widgets.batch.queue import current_user
+    from aifnb_widgets.batch.queue import current_user, elapsed_seconds
 
     settings = settings or api.platform_settings()
     user = user or current_user()
@@ -170,7 +171,9 @@ def submit_array(
             for task in range(len(models))
         ]
 
-    job_id, folders = api.submit_recorded(user, script.read_text(encoding="utf-8"), runs)
+    # With the hub's MLflow service, each task's assessment logs its run (the caller's own jobs only).
+    credential = mlops.submission_credential(elapsed_seconds(request.walltime)) if user == current_user() else None
+    job_id, folders = api.submit_recorded(user, script.read_text(encoding="utf-8"), runs, credential=credential)
     return ArraySubmission(job_id, script, request, models, folders)
 
 
