@@ -24,6 +24,7 @@ SHIPPED = [
     "aifnb_slurm/templates/session.sh.j2",
     "aifnb_slurm/templates/bias_array.sh.j2",
     "aifnb_spawners/session_config/labconfig/page_config.json",
+    "aifnb_spawners/session_config/jupyter_server_config.py",
     "aifnb_widgets/bias/data/prompts_en.tsv",
     "aifnb_widgets/teaching/courses/01-working-on-the-ai-factory.yaml",
     "aifnb_data/demo_catalogue.yaml",
