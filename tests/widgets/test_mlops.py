@@ -152,3 +152,20 @@ def test_job_credential_replaces_the_submitters_experiment(no_mlflow, tmp_path):
     assert mlops.load_job_credential(tmp_path)
     assert os.environ["MLFLOW_TRACKING_TOKEN"] == "job-token" and os.environ["MLFLOW_EXPERIMENT_NAME"] == "alice"
     assert "MLFLOW_EXPERIMENT_ID" not in os.environ and os.environ["PATH"] != "/evil"
+
+
+# MLflow's own SQL store (a local one here, instead of the service) uses a loader SQLAlchemy 2.1 deprecates.
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning")
+def test_abandoning_a_sweep_ends_its_parent_run_as_failed(no_mlflow, tmp_path):
+    """sbatch failed after the sweep's parent run was started: the parent ends FAILED, not left RUNNING."""
+    import mlflow
+
+    no_mlflow.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    experiment = client.create_experiment("sweeps", artifact_location=str(tmp_path / "artifacts"))
+    parent = client.create_run(experiment).info.run_id
+    mlops.abandon_sweep(None)  # a job submitted without MLflow: nothing to end
+    mlops.abandon_sweep({"MLFLOW_TRACKING_TOKEN": "t"})  # a single job: no parent
+    assert client.get_run(parent).info.status == "RUNNING"
+    mlops.abandon_sweep({mlops.PARENT_RUN_VARIABLE: parent})
+    assert client.get_run(parent).info.status == "FAILED"

@@ -179,6 +179,18 @@ def submission_credential(
         return None
 
 
+def abandon_sweep(credential: Mapping[str, str] | None) -> None:
+    """A submission that failed after :func:`submission_credential` started its sweep's parent
+    run: end that run as FAILED, so no sweep that never ran stays RUNNING in the experiment."""
+    parent = (credential or {}).get(PARENT_RUN_VARIABLE)
+    if not parent:
+        return
+    import mlflow
+
+    with contextlib.suppress(mlflow.exceptions.MlflowException):
+        mlflow.MlflowClient().set_terminated(parent, "FAILED")
+
+
 def _experiment_id(client, name: str | None) -> str:
     name = name or os.environ.get("MLFLOW_EXPERIMENT_NAME") or "Default"
     found = client.get_experiment_by_name(name)

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from aifnb_slurm.slurm import SlurmCommandError
 from aifnb_widgets import mlops
+from aifnb_widgets.batch import api
 from aifnb_widgets.batch.layout import INPUT, PARAMETERS, JobRecord, read_record, write_record
 from aifnb_widgets.batch.runner import run
 from tests.widgets.batch.conftest import write_notebook
@@ -64,3 +66,21 @@ def test_runner_executes_and_records_the_notebook_without_a_working_service(fold
     assert not (folder / mlops.RUN_LINK_FILE).exists() and mlops.job_run_link(folder) is None
     out = capsys.readouterr().out
     assert ("not logging this job to MLflow" in out) == bool(credential)
+
+
+def test_a_sweep_whose_submission_fails_abandons_its_parent_run(double_notebook, settings, monkeypatch):
+    """The parent run is started before sbatch; when the submission then fails, it is ended, and the error is the user's."""
+    credential = {"MLFLOW_TRACKING_TOKEN": "job-token", mlops.PARENT_RUN_VARIABLE: "parent-run"}
+    abandoned = []
+    monkeypatch.setattr(mlops, "submission_credential", lambda *a, **k: credential)
+    monkeypatch.setattr(mlops, "abandon_sweep", abandoned.append)
+
+    def refused(*args, **kwargs):
+        raise SlurmCommandError(["sbatch"], "Batch job submission failed", returncode=1, transient=False)
+
+    monkeypatch.setattr(api, "submit_recorded", refused)
+    with pytest.raises(SlurmCommandError):
+        api.submit_notebook(
+            double_notebook, profile="cpu-course", sweep=[{"X": 1}, {"X": 2}], groups=["learners"], settings=settings
+        )
+    assert abandoned == [credential]

@@ -294,7 +294,11 @@ def _submit(
             for index, values in enumerate(sets)
         ]
 
-    job_id, folders = submit_recorded(user, script, runs, credential=credential)
+    try:
+        job_id, folders = submit_recorded(user, script, runs, credential=credential)
+    except BaseException:
+        mlops.abandon_sweep(credential)
+        raise
     return Submission(job_id, script, request, sets, folders, user)
 
 
