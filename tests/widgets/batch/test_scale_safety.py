@@ -361,3 +361,21 @@ def test_resubmit_as_admin_of_a_system_accounts_folder_is_refused(learner_run, s
     with pytest.raises((AccountError, BatchError), match="daemon"):
         api.resubmit(folder, as_admin=True, groups=["learners"], settings=settings)
     assert calls_as == []
+
+
+def test_sbatch_never_gets_the_sessions_credentials(tmp_path, monkeypatch):
+    """sbatch hands its environment to the job and Slurm keeps it: the session's hub and MLflow tokens are
+    not in it (a job that logs gets its own credential), while a variable a job may need (an endpoint's key) is."""
+    from aifnb_widgets.batch import queue
+
+    dump, bindir = tmp_path / "env", tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "sbatch").write_text(f"#!/bin/sh\nenv > {dump}\ncat > /dev/null\necho 321\n")
+    (bindir / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    for name in queue.SESSION_SECRETS:
+        monkeypatch.setenv(name, f"secret-of-{name}")
+    monkeypatch.setenv("OPENAI_API_KEY", "kept-for-the-endpoint")
+    assert queue.submit_held(queue.SlurmUser(queue.current_user()), "#!/bin/bash\ntrue\n") == "321"
+    env = dump.read_text()
+    assert "secret-of-" not in env and "OPENAI_API_KEY=kept-for-the-endpoint" in env

@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import os
 import pwd
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -52,8 +52,8 @@ class SlurmUser:
     def prefix(self) -> list[str]:
         return [] if self.name == current_user() else run_as_prefix(self.name)
 
-    def run(self, argv: Sequence[str], stdin: str | None = None) -> str:
-        return run_sync(run_slurm([*self.prefix, *argv], stdin=stdin, timeout=TIMEOUT))
+    def run(self, argv: Sequence[str], stdin: str | None = None, env: Mapping[str, str] | None = None) -> str:
+        return run_sync(run_slurm([*self.prefix, *argv], stdin=stdin, env=env, timeout=TIMEOUT))
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,16 @@ def parse_squeue(output: str) -> list[QueuedJob]:
     return jobs
 
 
+#: The session's own credentials. sbatch hands its environment to the job (bias arrays keep it, for
+#: an endpoint's OPENAI_API_KEY) and Slurm stores it with the job; no job needs these: one that logs
+#: to MLflow gets its own credential in its run folder, and catalogue entries are resolved before.
+SESSION_SECRETS = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "MLFLOW_TRACKING_TOKEN")
+
+
 def submit_held(user: SlurmUser, script: str) -> str:
     """``sbatch --hold``: the job waits until its run folders are written, then :func:`release`."""
-    out = user.run(["sbatch", "--parsable", "--hold"], stdin=script)
+    env = {name: value for name, value in os.environ.items() if name not in SESSION_SECRETS}
+    out = user.run(["sbatch", "--parsable", "--hold"], stdin=script, env=env)
     return out.split(";")[0].strip()
 
 
@@ -128,4 +135,4 @@ def scancel(user: SlurmUser, slurm_id: str) -> None:
     user.run(["scancel", slurm_id])
 
 
-__all__ = ["QueuedJob", "SlurmUser", "parse_squeue", "queue", "release", "run_sync", "scancel", "submit_held"]
+__all__ = ["SESSION_SECRETS", "QueuedJob", "SlurmUser", "parse_squeue", "queue", "release", "run_sync", "scancel", "submit_held"]
