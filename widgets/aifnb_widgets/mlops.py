@@ -388,23 +388,28 @@ def _numbers(values: Mapping[str, Any]) -> dict[str, float]:
     return {metric_key(k): float(v) for k, v in _flat(values).items() if _is_number(v)}
 
 
-def log_metrics_json(path: str | Path, *, run_name: str | None = None, experiment: str | None = None):
-    """Log a notebook's metrics JSON (the file the sandboxes and courses write): numbers as metrics,
-    the rest as params, the file itself as an artifact. Returns the finished run."""
+def log_metrics(values: Mapping[str, Any], *, run_name: str, artifact: str | Path | None = None, experiment: str | None = None):
+    """Log a notebook's metrics (what the sandboxes and courses write): numbers as metrics, the rest
+    as params, ``artifact`` (the metrics JSON) as an artifact. Returns the finished run."""
     import mlflow
 
     check_service()
-    path = Path(path)
-    values = json.loads(path.read_text())
     if experiment:
         mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=run_name or path.stem) as run:
+    with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_metrics(_numbers(values))
         params = {metric_key(k): str(v)[:500] for k, v in _flat(values).items() if not _is_number(v)}
         if params:
             mlflow.log_params(params)
-        mlflow.log_artifact(str(path))
+        if artifact:
+            mlflow.log_artifact(str(artifact))
     return run
+
+
+def log_metrics_json(path: str | Path, *, run_name: str | None = None, experiment: str | None = None):
+    """Log a notebook's metrics JSON file (:func:`log_metrics`, the file as its artifact)."""
+    path = Path(path)
+    return log_metrics(json.loads(path.read_text()), run_name=run_name or path.stem, artifact=path, experiment=experiment)
 
 
 def log_sweep(

@@ -340,3 +340,33 @@ def test_bias_array_tasks_log_their_runs(mlflow_hub, api, tokens, shared_dir):
             assert api[BOB].get("runs/get", run_id=run_id).status_code == 403
     finally:
         shutil.rmtree(runs_home, ignore_errors=True)
+
+
+SANDBOX_METRICS = """
+from aifnb_widgets.sandboxes.artefacts import write_metrics
+write_metrics({path!r}, {{"demographic_parity_gap": 0.125, "model": "logistic"}})
+"""
+
+
+def test_sandbox_metrics_written_in_a_session_log_a_run_and_not_twice_in_a_job(mlflow_hub, api, tokens, tmp_path):
+    """A sandbox's metrics in an interactive session become a run named after the notebook, numbers as metrics and
+    the rest as params; inside a Scale & Run job (whose runner logs the file) the same call logs nothing."""
+    env = {**as_user_env(mlflow_hub, tokens, ALICE), "JPY_SESSION_NAME": "/home/x/finance_credit_scoring_fairness.ipynb"}
+    code = SANDBOX_METRICS.format(path=str(tmp_path / "metrics.json"))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    logged = re.search(r"metrics logged to MLflow: (\S+)", done.stdout)
+    assert logged, f"{done.stdout[-1000:]}\n{done.stderr[-2000:]}"
+    alice = api[ALICE]
+    run = alice.ok(alice.get("runs/get", run_id=logged.group(1).rsplit("/", 1)[1]))["run"]
+    assert run["info"]["run_name"] == "finance_credit_scoring_fairness"
+    assert metrics(run) == {"demographic_parity_gap": 0.125} and params(run) == {"model": "logistic"}
+    in_job = subprocess.run(
+        [sys.executable, "-c", SANDBOX_METRICS.format(path=str(tmp_path / "job.json"))],
+        env={**env, mlops.JOB_RUN_VARIABLE: "0" * 32},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert in_job.returncode == 0 and "MLflow" not in in_job.stdout, in_job.stdout + in_job.stderr[-2000:]
+    assert json.loads((tmp_path / "job.json").read_text())["demographic_parity_gap"] == 0.125

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from aifnb_widgets.metrics import write_metrics
+
+__all__ = ["markdown_table", "prepare_output_dir", "write_markdown_report", "write_metrics"]
+
 
 def prepare_output_dir(output_dir: str | Path) -> Path:
     path = Path(output_dir).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _json_ready(value: Any) -> Any:
-    """numpy scalars and NaNs would make the JSON unreadable by strict consumers: convert or refuse early."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"non-finite metric value {value!r}")
-    return value
-
-
-def write_metrics(metrics_path: str | Path, metrics: Mapping[str, Any]) -> Path | None:
-    """Write the metrics JSON when a path is given (CI sets METRICS_PATH; interactive users leave it empty)."""
-    if not metrics_path:
-        return None
-    path = Path(metrics_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_json_ready(metrics), indent=2, sort_keys=True), encoding="utf-8")
     return path
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
+
+from aifnb_widgets.metrics import write_metrics
 
 __all__ = ["gpu_summary", "pick_device", "run_tool", "write_metrics"]
 
@@ -53,25 +52,3 @@ def gpu_summary() -> dict[str, Any]:
         props = torch.cuda.get_device_properties(i)
         info["devices"].append({"index": i, "name": props.name, "memory_gib": round(props.total_memory / 2**30, 1)})
     return info
-
-
-def _clean(value: Any) -> Any:
-    if hasattr(value, "item") and callable(value.item):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"metric value {value!r} is not finite")
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
-def write_metrics(path: str | os.PathLike[str] | None, metrics: dict[str, Any]) -> Path | None:
-    """Write ``metrics`` as JSON to ``path`` (no-op when path is empty). Returns the path."""
-    if not path:
-        return None
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(_clean(metrics), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return p
