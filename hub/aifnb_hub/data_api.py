@@ -66,6 +66,8 @@ def make_handlers() -> tuple[type, type]:
             user = self.current_user
             if user is None or getattr(user, "kind", None) != "user":
                 raise web.HTTPError(403, "the data catalogue answers users' tokens only")
+            # Any token of the user will do: JupyterHub lets every token read its owner's name and groups,
+            # which are all the answer depends on.
             return user.name, [g.name for g in user.groups]
 
         def fail(self, exc: Exception) -> web.HTTPError:
