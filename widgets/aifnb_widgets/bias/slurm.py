@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aifnb_data import client as data_catalogue
+from aifnb_data.client import CATALOGUE_SPEC
 from aifnb_slurm.jobs import job_name, label_slug
 from aifnb_slurm.profiles import JobRequest, resolve_request
 from aifnb_slurm.templates import render
@@ -142,6 +144,10 @@ def submit_array(
     groups = api.user_groups(user, settings) if groups is None else groups
     chosen = {key: value for key, value in zip(RESOURCE_KEYS, (cpus, gpus, walltime), strict=True) if value not in (None, "")}
     request = resolve_request(settings.profiles, groups, {"profile": profile, **chosen})
+    # catalogue:NAME models: the hub refuses one not shared with the user here, before submission;
+    # the task gets the entry's path (or URL#MODEL) and its use is logged with the task's job id.
+    from_catalogue = {i: m.removeprefix(CATALOGUE_SPEC) for i, m in enumerate(models) if m.startswith(CATALOGUE_SPEC)}
+    models = [data_catalogue.for_job(from_catalogue[i]) if i in from_catalogue else m for i, m in enumerate(models)]
     models = [validate_model_spec(m) for m in models]
     job_dir = Path(job_dir).absolute()
     label = f"bias-{label_slug(job_dir.name)}"
@@ -160,6 +166,8 @@ def submit_array(
         return ArraySubmission(None, script, request, models, [])
 
     def runs(job_id: str) -> list[api.RunToWrite]:
+        for task, name in from_catalogue.items():
+            data_catalogue.resolve_for(name, "bias", f"{job_id}_{task}")
         return [
             (
                 run_dir(home, label, submitted_at, job_id, task),
