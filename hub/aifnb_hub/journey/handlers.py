@@ -142,7 +142,9 @@ class ProgressPage(_JourneyPage):
             group=group,
             teaches=teaches,
             members=members,
-            courses=[{"course": course_of(e), "title": e.title} for e in courses],
+            courses=[
+                {"course": course_of(e), "title": e.title, "size": self.journey.sizes.get(course_of(e), (0, 0))} for e in courses
+            ],
             progress=progress,
             workshops=workshops,
         )

@@ -9,12 +9,13 @@ current user through ``template_vars``, so the page works before any session exi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from aifnb_slurm.profiles import Workshop, profiles_for
+from aifnb_widgets.teaching.spec import course_names, load_course
 
 from ..catalogue import Catalogue, Entry
 from ..settings import Settings, SettingsError
@@ -45,8 +46,17 @@ class Journey:
     settings: Settings
     catalogue: Catalogue
     store: ProgressStore
+    #: Exercises and quiz questions per course (from the courses' declarations), for "2 of 4".
+    sizes: dict[str, tuple[int, int]] = field(init=False)
 
     def __post_init__(self) -> None:
+        declared = set(course_names())
+        sizes = {}
+        for entry in self.catalogue:
+            if (course := course_of(entry)) in declared:
+                spec = load_course(course)
+                sizes[course] = (len(spec.exercises), len(spec.quiz))
+        object.__setattr__(self, "sizes", sizes)
         known = set(self.catalogue.paths())
         for i, step in enumerate(self.settings.home.pathway):
             if step.path not in known:
@@ -127,7 +137,10 @@ class Journey:
 
     def _entry_view(self, e: Entry, groups: list[str], progress: dict) -> dict[str, Any]:
         course = progress.get(course_of(e))
+        exercises, quiz = self.sizes.get(course_of(e), (0, 0))
         return {
+            "exercises": exercises,
+            "quiz": quiz,
             "path": e.path,
             "title": e.title,
             "summary": e.summary,

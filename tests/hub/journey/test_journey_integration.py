@@ -4,6 +4,7 @@ trainer reading another group, forged names and a 64 MB body."""
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -85,13 +86,23 @@ def test_progress_is_recorded_for_the_token_user_only(journey_hub, unix_users):
 
 
 def test_a_64_mib_report_is_refused_before_it_is_read(journey_hub, unix_users):
-    """A huge body gets 413 from its Content-Length; a chunked one over the cap is refused too."""
+    """A request announcing 64 MiB gets 413 after 1 KiB of its body was sent (the rest is never read);
+    a chunked body over the cap is refused too."""
     with journey_hub.login(unix_users["learners"]) as session:
-        huge = session.api.post("/aifnb/progress", content=b"x" * (64 * 2**20), timeout=60)
-        assert huge.status_code == 413
+        port = urlsplit(journey_hub.url).port
+        head = (
+            f"POST /hub/api/aifnb/progress HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: {session.api.headers['Authorization']}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {64 * 2**20}\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(head.encode() + b"x" * 1024)
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
         chunks = (b"y" * 1024 for _ in range(MAX_REPORT_BYTES // 1024 + 2))
         chunked = session.api.post("/aifnb/progress", content=chunks)
         assert chunked.status_code == 413
+        assert session.api.get("/aifnb/progress").status_code == 200, "the hub still answers"
 
 
 def test_progress_needs_a_user_token_with_the_progress_scope(journey_hub, unix_users):
