@@ -13,8 +13,8 @@ logged as ``root``. Anyone else is told to use a session.
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from aifnb_slurm.hub_groups import HUB_TOKEN_ENV, HUB_URL_ENV
 from aifnb_slurm.validate import check
 
 TIMEOUT = 15.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -198,12 +199,13 @@ CATALOGUE_SPEC = "catalogue:"
 
 
 def available(kind: str | None = None, sector: str | None = None) -> list[dict[str, Any]]:
-    """:func:`entries` for a sandbox that works without the catalogue too: [] (and a line saying
-    why) when it cannot be reached, e.g. outside a hub session."""
+    """:func:`entries` for a sandbox that works without the catalogue too: [] when it cannot be
+    reached, e.g. outside a hub session or in a published dashboard (logged at INFO: a viewer of
+    a dashboard has no session to go to)."""
     try:
         return entries(kind=kind, sector=sector)
     except DataAccessError as exc:
-        print(f"data catalogue not available: {exc}", file=sys.stderr)
+        log.info("data catalogue not available: %s", exc)
         return []
 
 

@@ -56,6 +56,7 @@ class BiasAssessmentApp:
             options=[(f"{r['title']} ({r['licence']})", f"{CATALOGUE_SPEC}{r['name']}") for r in records],
             description="Catalogue",
             rows=min(max(len(records), 1), 5),
+            layout=widgets.Layout(display="" if records else "none"),
         )
         self.categories = widgets.SelectMultiple(
             options=list(CATEGORIES.values()), value=list(CATEGORIES.values()), description="Categories", rows=7
