@@ -178,7 +178,12 @@ def open_workshop(workshops: Iterable[Workshop], slug: Any, groups: Iterable[str
     if found is None or found.group not in set(groups):
         raise OptionError("workshop", f"{str(slug)[:40]!r} is not a workshop of your groups")
     if not found.is_open(now):
-        raise OptionError("workshop", f"{found.slug} is open from {found.start.isoformat()} to {found.end.isoformat()}, not now")
+        # Also what a later start that reuses the last options (JupyterHub keeps them) reads.
+        raise OptionError(
+            "workshop",
+            f"{found.slug} is open from {found.start.isoformat()} to {found.end.isoformat()}, not now; "
+            "start a session from the home page (choose a profile) instead",
+        )
     return found
 
 
