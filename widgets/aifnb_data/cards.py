@@ -186,10 +186,6 @@ class Entry(_Strict):
             raise ValueError("unix_group: required when several groups share an entry (one Unix group owns the files)")
         return self
 
-    @property
-    def is_dataset(self) -> bool:
-        return self.kind is Kind.DATASET
-
 
 class CatalogueFile(_Strict):
     """One layer of the catalogue: a root and the entries below it."""
@@ -298,19 +294,3 @@ def load_catalogue(files: Sequence[Path], roots: Sequence[Path]) -> Catalogue:
                     "one Unix group has one membership"
                 )
     return Catalogue(merged.values())
-
-
-def entry_summary(item: Located) -> dict[str, object]:
-    """What a listing shows of an entry (no card), JSON-ready."""
-    e = item.entry
-    return {
-        "name": e.name,
-        "kind": e.kind.value,
-        "title": e.title,
-        "format": e.format.value,
-        "size": e.size,
-        "licence": e.licence,
-        "commercial_use": e.commercial_use,
-        "sectors": list(e.sectors),
-        "groups": list(e.groups),
-    }

@@ -64,17 +64,13 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from aifnb_data.client import show
-
-    print(yaml_text(show(args.name)))
-    return 0
-
-
-def yaml_text(record: dict) -> str:
-    """An entry as YAML, in the catalogue's own order."""
     import yaml
 
-    return yaml.safe_dump(record, sort_keys=False, allow_unicode=True).rstrip()
+    from aifnb_data.client import show
+
+    # YAML in the catalogue's own order: the entry as its author wrote it, plus its location.
+    print(yaml.safe_dump(show(args.name), sort_keys=False, allow_unicode=True).rstrip())
+    return 0
 
 
 def _path(args: argparse.Namespace) -> int:
