@@ -19,10 +19,12 @@ from typing import Literal
 
 import httpx
 
+from aifnb_slurm.validate import PROGRESS_NAME
+
 __all__ = ["ITEM", "Record", "progress_file", "read", "record"]
 
 #: Course and item names: what the hub's endpoint accepts too.
-ITEM = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)
+ITEM = re.compile(PROGRESS_NAME, re.ASCII)
 Kind = Literal["check", "quiz"]
 TIMEOUT = 5.0
 
