@@ -318,17 +318,22 @@ class Settings(_Section):
             raise ValueError(f"home.pathway_groups: unknown group(s) {', '.join(unknown)}")
         seen: set[str] = set()
         for w in self.workshops:
-            where = f"workshops.{w.slug}"
             if w.slug in seen:
-                raise ValueError(f"{where}: listed twice")
+                raise ValueError(f"workshops.{w.slug}: listed twice")
             seen.add(w.slug)
-            if w.group not in self.groups:
-                raise ValueError(f"{where}.group: unknown group {w.group}")
-            if w.profile not in slugs:
-                raise ValueError(f"{where}.profile: unknown profile {w.profile}; profiles are {', '.join(slugs)}")
-            if w.group not in slugs[w.profile].groups:
-                raise ValueError(f"{where}.profile: {w.profile} is not open to group {w.group} (profiles.{w.profile}.groups)")
+            self.check_workshop(w, f"workshops.{w.slug}.")
         return self
+
+    def check_workshop(self, w: Workshop, where: str = "") -> None:
+        """ValueError naming the field when ``w``'s group or profile does not fit these settings
+        (the settings file's workshops and those declared on the hub's form alike)."""
+        slugs = {p.slug: p for p in self.profiles}
+        if w.group not in self.groups:
+            raise ValueError(f"{where}group: unknown group {w.group}")
+        if w.profile not in slugs:
+            raise ValueError(f"{where}profile: unknown profile {w.profile}; profiles are {', '.join(slugs)}")
+        if w.group not in slugs[w.profile].groups:
+            raise ValueError(f"{where}profile: {w.profile} is not open to group {w.group} (profiles.{w.profile}.groups)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -28,6 +28,7 @@ What changes against batchspawner 1.3.0, and why:
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -110,6 +111,12 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
         help="Workshops (class sessions) members of a group may start during a window, on a profile and "
         "optionally a Slurm reservation: dicts validated by aifnb_slurm.profiles.Workshop. A user picks one "
         "by slug (the user option 'workshop'); the profile and the reservation come from here.",
+    ).tag(config=True)
+
+    workshops_file = Unicode(
+        "",
+        help="JSON file of the workshops trainers declare on the hub (aifnb_hub.journey.workshops), "
+        "read with `workshops` at each start. Empty: the settings' workshops only.",
     ).tag(config=True)
 
     batch_script_template = Unicode(
@@ -311,7 +318,13 @@ class FactorySlurmSpawner(batchspawner.SlurmSpawner):
 
     @property
     def workshop_list(self) -> tuple[Workshop, ...]:
-        return tuple(Workshop.model_validate(w) for w in self.workshops)
+        declared = []
+        if self.workshops_file:
+            try:
+                declared = json.loads(Path(self.workshops_file).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                pass
+        return tuple(Workshop.model_validate(w) for w in [*self.workshops, *declared])
 
     def job_request(self, options: dict) -> JobRequest:
         """The job the options ask for, or a SpawnException: 403 for a system account, 400 naming

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,3 +101,16 @@ def test_links_may_name_only_a_profile_and_a_workshop():
     assert caught.value.status_code == 400
     with pytest.raises(SpawnException, match="gpu-sandbox"):
         spawner.options_from_query({"profile": ["gpu-sandbox"]})
+
+
+def test_workshops_declared_on_the_hub_are_read_from_its_file(tmp_path):
+    """A workshop in workshops_file (the trainers' form) starts like one from the settings, reservation included."""
+    open_now = workshop(
+        slug="declared", start=datetime.now(UTC) - timedelta(minutes=5), end=datetime.now(UTC) + timedelta(hours=1)
+    )
+    declared = tmp_path / "workshops.json"
+    declared.write_text(json.dumps([open_now.model_dump(mode="json")]))
+    spawner = make_spawner("alice", ("learners",), workshops_file=str(declared))
+    spawner.user_options = spawner.options_from_query({"workshop": ["declared"]})
+    assert "#SBATCH --reservation=aiact_dec.1" in spawner.render_batch_script().splitlines()
+    assert make_spawner("alice", ("learners",), workshops_file=str(tmp_path / "none.json")).workshop_list == ()

@@ -13,6 +13,7 @@ from ..settings import Settings
 from .handlers import PROGRESS_SCOPE, handlers
 from .home import Journey
 from .progress import ProgressStore
+from .workshops import WorkshopStore
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -27,9 +28,17 @@ def progress_dir(s: Settings) -> Path:
     return s.hub.data_dir / "progress"
 
 
+def workshops_file(s: Settings) -> Path:
+    """The workshops trainers declare on the hub; the spawner reads it too."""
+    return s.hub.data_dir / "workshops.json"
+
+
 def apply_journey(c: Config, s: Settings, catalogue: Catalogue) -> Journey:
-    """The home, its links, the progress endpoint and the trainers' view; returns the journey."""
-    journey = Journey(settings=s, catalogue=catalogue, store=ProgressStore(progress_dir(s)))
+    """The home, its links, the progress endpoint, the trainers' view and workshop form; returns the journey."""
+    journey = Journey(
+        settings=s, catalogue=catalogue, store=ProgressStore(progress_dir(s)), declared=WorkshopStore(workshops_file(s))
+    )
+    c.FactorySlurmSpawner.workshops_file = str(workshops_file(s))
     c.JupyterHub.template_paths = [*c.JupyterHub.get("template_paths", []), str(TEMPLATES)]
     c.JupyterHub.template_vars = {
         **c.JupyterHub.get("template_vars", {}),

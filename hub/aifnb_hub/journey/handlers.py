@@ -8,7 +8,8 @@
 * ``/hub/api/aifnb/progress``: sessions POST their results with their token (the user is the
   token's, never the body's; the body is capped before it is read); GET reads one's own, or a
   group's for its trainers and admins.
-* ``/hub/aifnb/progress``: the trainers' table, learners x courses, with the group's workshops.
+* ``/hub/aifnb/progress``: the trainers' table, learners x courses, with the group's workshops;
+  ``/hub/aifnb/workshops`` (POST): its form declares or deletes a workshop of a group they teach.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from jupyterhub.handlers.base import BaseHandler
 from jupyterhub.scopes import has_scope
 from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
+from pydantic import ValidationError
 from tornado import web
 from tornado.httputil import url_concat
 
-from aifnb_slurm.profiles import OptionError, open_workshop
+from aifnb_slurm.profiles import OptionError, Workshop, open_workshop
 from aifnb_slurm.validate import GROUPNAME, InvalidValue, matches
 
 from .home import OPENED_ITEM, Journey, course_of, is_admin
@@ -36,6 +38,8 @@ from .progress import ProgressFull, parse_report
 PROGRESS_SCOPE = "custom:aifnb:progress"
 #: Largest progress report read; a report is about 80 bytes.
 MAX_REPORT_BYTES = 4096
+#: What the trainers' workshop form sends.
+WORKSHOP_FIELDS = ("slug", "title", "group", "start", "end", "profile", "reservation")
 #: The catalogue paths the open handler's route admits (anything else is the hub's 404).
 NOTEBOOK_ROUTE = r"([a-z0-9][a-z0-9_-]*/[A-Za-z0-9_.-]+\.ipynb)"
 
@@ -95,7 +99,7 @@ class WorkshopHandler(_JourneyPage):
     def get(self, slug: str) -> None:
         user = self.current_user
         try:
-            workshop = open_workshop(self.journey.settings.workshops, slug, _groups(user), datetime.now(UTC))
+            workshop = open_workshop(self.journey.workshops(), slug, _groups(user), datetime.now(UTC))
         except OptionError as exc:
             raise web.HTTPError(403, str(exc)) from None
         lab = self.lab_url(user)
@@ -127,8 +131,9 @@ class ProgressPage(_JourneyPage):
         progress = {name: self.journey.store.courses(name) for name in members}
         courses = [e for e in self.journey.catalogue if e.service.value == "Upskill"]
         now = datetime.now(UTC)
+        declared = {w.slug for w in self.journey.declared.all()} if self.journey.declared else set()
         workshops = []
-        for w in self.journey.settings.workshops:
+        for w in self.journey.workshops():
             if w.group != group:
                 continue
             started = []
@@ -136,7 +141,7 @@ class ProgressPage(_JourneyPage):
                 member = self.users[name]
                 if member.spawner.active and (member.spawner.user_options or {}).get("workshop") == w.slug:
                     started.append(name)
-            workshops.append({"workshop": w, "open": w.is_open(now), "started": started})
+            workshops.append({"workshop": w, "open": w.is_open(now), "started": started, "declared": w.slug in declared})
         html = await self.render_template(
             "aifnb_progress.html",
             group=group,
@@ -147,8 +152,48 @@ class ProgressPage(_JourneyPage):
             ],
             progress=progress,
             workshops=workshops,
+            profiles=[p.slug for p in self.journey.settings.profiles if group in p.groups],
+            form_enabled=self.journey.declared is not None,
         )
         self.finish(html)
+
+
+class WorkshopForm(_JourneyPage):
+    """A trainer declares (or deletes) a workshop of a group they teach; admins of any group."""
+
+    @web.authenticated
+    def post(self, slug: str | None = None) -> None:
+        user = self.current_user
+        if self.journey.declared is None:
+            raise web.HTTPError(404)
+        teaches = self.journey.teaches(user.name, is_admin(user))
+        if slug is not None:
+            found = next((w for w in self.journey.declared.all() if w.slug == slug), None)
+            if found is None or found.group not in teaches:
+                raise web.HTTPError(404, f"no workshop {slug} declared here for a group you teach")
+            self.journey.declared.remove(slug)
+            self.redirect(url_concat(url_path_join(self.hub.base_url, "aifnb", "progress"), {"group": found.group}))
+            return
+        fields = {k: self.get_body_argument(k, "").strip() for k in WORKSHOP_FIELDS}
+        if fields["group"] not in teaches:
+            raise web.HTTPError(403, f"group: you do not teach {fields['group'][:40]!r}; yours: {', '.join(teaches)}")
+        if not fields["reservation"]:
+            fields.pop("reservation")
+        try:
+            workshop = Workshop.model_validate(fields)
+            self.journey.settings.check_workshop(workshop)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise web.HTTPError(400, f"{'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+        except ValueError as exc:
+            raise web.HTTPError(400, str(exc)) from None
+        if any(w.slug == workshop.slug for w in self.journey.workshops()):
+            raise web.HTTPError(409, f"slug: a workshop {workshop.slug} exists already; choose another")
+        try:
+            self.journey.declared.add(workshop)
+        except ValueError as exc:
+            raise web.HTTPError(409, str(exc)) from None
+        self.redirect(url_concat(url_path_join(self.hub.base_url, "aifnb", "progress"), {"group": workshop.group}))
 
 
 def group_members(db, group: str) -> list[str]:
@@ -232,5 +277,7 @@ def handlers(journey: Journey, content_dir: str) -> list[tuple]:
         (rf"/aifnb/open/{NOTEBOOK_ROUTE}", OpenHandler, page),
         (r"/aifnb/workshop/([a-z0-9][a-z0-9-]{0,31})", WorkshopHandler, page),
         (r"/aifnb/progress", ProgressPage, page),
+        (r"/aifnb/workshops", WorkshopForm, page),
+        (r"/aifnb/workshops/([a-z0-9][a-z0-9-]{0,31})/delete", WorkshopForm, page),
         (r"/api/aifnb/progress", ProgressAPI, {"journey": journey}),
     ]

@@ -20,6 +20,7 @@ from aifnb_widgets.teaching.spec import course_names, load_course
 from ..catalogue import Catalogue, Entry
 from ..settings import Settings, SettingsError
 from .progress import ProgressStore
+from .workshops import WorkshopStore
 
 #: Progress course of the SME pathway's steps (items are the steps' ids).
 PATHWAY_COURSE = "sme-pathway"
@@ -46,6 +47,8 @@ class Journey:
     settings: Settings
     catalogue: Catalogue
     store: ProgressStore
+    #: Workshops trainers declared on the hub's form (beside the settings' own); None: the form is off.
+    declared: WorkshopStore | None = None
     #: Exercises and quiz questions per course (from the courses' declarations), for "2 of 4".
     sizes: dict[str, tuple[int, int]] = field(init=False)
 
@@ -84,12 +87,16 @@ class Journey:
     def entry(self, path: str) -> Entry | None:
         return next((e for e in self.catalogue if e.path == path), None)
 
+    def workshops(self) -> list[Workshop]:
+        """The settings' workshops, then those declared on the hub."""
+        return [*self.settings.workshops, *(self.declared.all() if self.declared else [])]
+
     def workshops_for(self, groups: Iterable[str], now: datetime) -> list[Workshop]:
         """Workshops of the user's groups that are open now or open later today."""
         groups = set(groups)
         return [
             w
-            for w in self.settings.workshops
+            for w in self.workshops()
             if w.group in groups and (w.is_open(now) or (now < w.start and (w.start - now).total_seconds() < 86400))
         ]
 

@@ -5,6 +5,7 @@ trainer reading another group, forged names and a 64 MB body."""
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -158,3 +159,44 @@ def test_workshop_links_open_only_in_their_window_and_for_their_group(journey_hu
         assert session.client.get("/hub/aifnb/workshop/open-now").status_code == 403
         home = session.client.get("/hub/home").text
         assert 'id="aifnb-pathway"' in home and 'data-step="maturity"' in home
+
+
+def test_a_trainer_declares_a_workshop_for_the_groups_they_teach_only(journey_hub, unix_users):
+    """The trainers' form declares a workshop the learners then see and start; another group's, a bad
+    reservation, a profile the group may not use or a taken slug are refused naming the field; learners cannot declare."""
+    learner, trainer = unix_users["learners"], unix_users["trainers"]
+    now = datetime.now(UTC)
+    fields = {
+        "slug": "form-made",
+        "title": "Declared on the hub",
+        "group": "learners",
+        "start": (now - timedelta(minutes=10)).isoformat(),
+        "end": (now + timedelta(hours=1)).isoformat(),
+        "profile": "cpu-course",
+        "reservation": "",
+    }
+    with journey_hub.login(trainer) as session:
+        xsrf = session.xsrf_form("/hub/aifnb/progress")
+        post = lambda **changes: session.client.post("/hub/aifnb/workshops", data={**fields, **changes, "_xsrf": xsrf})
+        assert post(group="companies").status_code == 403
+        for changes, field in (({"reservation": "res;reboot"}, "reservation"), ({"profile": "gpu-training"}, "profile"),
+                               ({"start": "tomorrow"}, "start"), ({"slug": "Bad Slug"}, "slug")):  # fmt: skip
+            refused = post(**changes)
+            assert refused.status_code == 400 and field in refused.text, (changes, refused.text[-500:])
+        assert post().status_code == 302
+        assert post().status_code == 409, "a slug is declared once"
+        assert 'data-workshop="form-made"' in session.client.get("/hub/aifnb/progress").text
+    with journey_hub.login(learner) as session:
+        assert 'href="/hub/aifnb/workshop/form-made"' in session.client.get("/hub/home").text
+        start = session.client.get("/hub/aifnb/workshop/form-made")
+        assert start.status_code == 302 and "opt-workshop=form-made" in start.headers["location"]
+        xsrf = session.xsrf_form("/hub/home")
+        taken = session.client.post("/hub/aifnb/workshops", data={**fields, "slug": "learner-made", "_xsrf": xsrf})
+        assert taken.status_code == 403
+        assert session.client.post("/hub/aifnb/workshops/form-made/delete", data={"_xsrf": xsrf}).status_code == 404
+    with journey_hub.login(trainer) as session:
+        xsrf = session.xsrf_form("/hub/aifnb/progress")
+        assert session.client.post("/hub/aifnb/workshops/form-made/delete", data={"_xsrf": xsrf}).status_code == 302
+        assert session.client.post("/hub/aifnb/workshops/open-now/delete", data={"_xsrf": xsrf}).status_code == 404
+    with journey_hub.login(learner) as session:
+        assert "form-made" not in session.client.get("/hub/home").text
