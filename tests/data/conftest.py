@@ -24,6 +24,18 @@ def entry(name: str) -> dict:
     return next(e for e in demo_entries() if e["name"] == name)
 
 
+def served_entry() -> dict:
+    """A model served at an OpenAI-compatible endpoint (no path), with the tiny GPT-2's card."""
+    served = entry("tiny-gpt2") | {
+        "name": "served",
+        "format": "openai",
+        "endpoint": "http://10.0.0.5:8000/v1",
+        "served_name": "m",
+    }
+    del served["path"]
+    return served
+
+
 @pytest.fixture
 def write_catalogue(tmp_path: Path) -> Callable[..., Path]:
     """Write ``entries`` as a catalogue file with ``root`` (default tmp_path/data); returns its path."""

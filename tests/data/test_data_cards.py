@@ -8,7 +8,7 @@ import pytest
 
 from aifnb_data.cards import CatalogueError, load_catalogue
 from aifnb_data.demo import BUILDERS, DEMO_CATALOGUE
-from tests.data.conftest import entry
+from tests.data.conftest import entry, served_entry
 
 
 def test_demo_catalogue_is_valid_and_every_entry_can_be_built():
@@ -128,13 +128,7 @@ def test_dataset_with_a_model_card_is_refused(write_catalogue, tmp_path):
 
 def test_endpoint_entries(write_catalogue, tmp_path):
     """A served model has an http(s) endpoint and a served name; credentials in the URL are refused."""
-    served = entry("tiny-gpt2") | {
-        "name": "served",
-        "format": "openai",
-        "endpoint": "http://10.0.0.5:8000/v1",
-        "served_name": "m",
-    }
-    del served["path"]
+    served = served_entry()
     catalogue = load_catalogue([write_catalogue([served])], [tmp_path / "data"])
     assert catalogue.get("served").location is None
     leaky = served | {"endpoint": "http://user:secret@10.0.0.5/v1"}

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from aifnb_widgets.cli import main
-from tests.data.conftest import entry
+from tests.data.conftest import entry, served_entry
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="outside a hub session only root resolves catalogue names")
 
@@ -23,13 +23,7 @@ def site(tmp_path, write_catalogue, own_group, monkeypatch):
     root.mkdir()
     (root / "iris.csv").write_text("a,b\n1,2\n3,4\n")
     (root / "iris.csv").chmod(0o640)
-    served = entry("tiny-gpt2") | {
-        "name": "served",
-        "format": "openai",
-        "endpoint": "http://10.0.0.5:8000/v1",
-        "served_name": "m",
-    }
-    del served["path"]
+    served = served_entry()
     catalogue = write_catalogue([entry("iris") | {"unix_group": own_group}, served], root=root)
     path = tmp_path / "site.yaml"
     log = tmp_path / "usage" / "access.jsonl"
