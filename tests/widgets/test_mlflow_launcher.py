@@ -4,7 +4,13 @@ tests/hub/mlflow/test_mlflow_wiring_integration.py."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 import httpx
@@ -53,3 +59,28 @@ def test_tile_without_the_service_says_mlflow_is_off(launcher, monkeypatch):
 def test_bad_port_is_refused_with_usage(argv, capsys):
     """The port is digits only (server-proxy fills it in); anything else prints the usage."""
     assert main(argv) == 2 and "usage:" in capsys.readouterr().err
+
+
+def test_tile_stops_when_the_server_that_started_it_is_gone(tmp_path):
+    """The session's server (here a shell) dies without stopping the tile: the orphaned tile exits by itself
+    instead of outliving the session's job as the user."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    pidfile = tmp_path / "pid"
+    # The shell starts the tile in the background, notes its pid and exits while the tile serves: it is orphaned.
+    tile = f"{sys.executable} -m aifnb_widgets.mlflow_launcher {port} >/dev/null 2>&1"
+    shell = subprocess.run(
+        ["sh", "-c", f"{tile} & echo $! > {pidfile}; sleep 2; kill -0 $! && echo serving"], capture_output=True, text=True
+    )
+    assert shell.stdout.strip() == "serving", shell.stderr  # it ran under its parent: its exit below is the orphaning
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail("the orphaned MLflow tile was still running 15 s after its parent exited")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -44,8 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or not re.fullmatch(r"[0-9]{1,5}", args[0]):
         print("usage: python -m aifnb_widgets.mlflow_launcher PORT", file=sys.stderr)
         return 2
-    ThreadingHTTPServer(("127.0.0.1", int(args[0])), Redirect).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", int(args[0])), Redirect)
+    threading.Thread(target=_stop_when_orphaned, args=(server, os.getppid()), daemon=True).start()
+    server.serve_forever()
     return 0
+
+
+def _stop_when_orphaned(server: ThreadingHTTPServer, parent: int, every: float = 1.0) -> None:
+    """Stop once the session's server that started us is gone. Slurm's process tracking may not
+    follow a process whose parent died (proctrack/linuxproc), so an orphaned tile would outlive
+    the session's job, still running as the user."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    server.shutdown()
 
 
 if __name__ == "__main__":
