@@ -23,6 +23,7 @@ from aifnb_data.access_log import JOB_ID, PURPOSE, PURPOSE_RULE, AccessEvent, no
 from aifnb_data.cards import Catalogue, CatalogueError
 from aifnb_data.client import entry_record
 from aifnb_data.locations import LocationError, check_catalogue
+from aifnb_slurm.slurm import SlurmCommandError, run_slurm
 from aifnb_slurm.validate import InvalidValue, check
 
 from .settings import Settings, SettingsError
@@ -70,6 +71,22 @@ def make_handlers() -> tuple[type, type]:
             # which are all the answer depends on.
             return user.name, [g.name for g in user.groups]
 
+        async def check_job_owner(self, user: str, job_id: str) -> None:
+            """The access log names a job only if Slurm says it is the user's: a use is logged right
+            after submission, while the job is held in the queue, so a job id that is not there, or is
+            someone else's, is refused (403) instead of written into the record."""
+            base = job_id.split("_", 1)[0]
+            try:
+                out = await run_slurm(["squeue", "-h", "-r", "-j", base, "-o", "%u"], timeout=30)
+            except SlurmCommandError as exc:
+                if "Invalid job id" not in exc.stderr:
+                    self.log.error("data catalogue: cannot check job %s: %s", base, exc)
+                    raise web.HTTPError(503, f"the owner of job {base} cannot be checked now; try again") from None
+                out = ""
+            if set(out.split()) != {user}:
+                self.log.warning("data catalogue: %s named job %s, which is not theirs in the queue", user, job_id)
+                raise web.HTTPError(403, f"job_id {job_id}: not one of your jobs in the queue")
+
         def fail(self, exc: Exception) -> web.HTTPError:
             """The HTTP error of a refusal: 404 unknown, 403 not shared, 503 files not servable, 400 bad input."""
             status = 404 if isinstance(exc, UnknownEntry) else 403 if isinstance(exc, AccessRefused) else 400
@@ -107,6 +124,8 @@ def make_handlers() -> tuple[type, type]:
             except (DataAccessError, InvalidValue, CatalogueError) as exc:
                 self.log.info("data catalogue: %s refused %r: %s", user, name[:64], exc)
                 raise self.fail(exc) from None
+            if job_id:
+                await self.check_job_owner(user, job_id)
             record = entry_record(item)
             record_access(
                 self.access_log,

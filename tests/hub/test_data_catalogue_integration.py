@@ -139,8 +139,24 @@ def test_forged_requests_are_refused(data_hub, unix_users):
         assert bad_job.status_code == 400 and "job_id" in bad_job.json()["message"]
         extra = company.api.post("/aifnb/data/iris/access", json={"user": "someone-else"})
         assert extra.status_code == 400
+        # A job id must be the user's own job in the queue, or the log would name a job that never used the entry.
+        not_queued = company.api.post("/aifnb/data/iris/access", json={"job_id": "999999", "purpose": "batch"})
+        assert not_queued.status_code == 403 and "not one of your jobs" in not_queued.json()["message"]
+        learners_job = subprocess.run(
+            ["runuser", "-u", unix_users["learners"], "--", "sbatch", "--parsable", "--hold", "-p", "cpu", "-t", "1",
+             "-o", "/dev/null", "--wrap", "true"],
+            capture_output=True, text=True, check=True, cwd="/tmp",
+        ).stdout.strip()  # fmt: skip
+        try:
+            theirs = company.api.post("/aifnb/data/iris/access", json={"job_id": learners_job, "purpose": "batch"})
+            assert theirs.status_code == 403 and learners_job in theirs.json()["message"]
+        finally:
+            subprocess.run(["scancel", learners_job], check=False)
         unknown = company.api.get("/aifnb/data/nope")
         assert unknown.status_code == 404 and "no entry named 'nope'" in unknown.json()["message"]
+    log = Path(data_hub.workdir, "data", "data-access.jsonl")
+    logged = log.read_text() if log.exists() else ""
+    assert "999999" not in logged and learners_job not in logged
     anonymous = httpx.get(f"{data_hub.url}/hub/api/aifnb/data", timeout=10)
     assert anonymous.status_code == 403
 
