@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from aifnb_data.access import AccessRefused
 from aifnb_widgets.batch import api
 from aifnb_widgets.batch.layout import JobRecord, read_record, run_dir, write_record
 from aifnb_widgets.batch.queue import (
@@ -265,3 +266,36 @@ def test_a_bias_run_folder_is_not_resubmitted_as_a_notebook(bias_home):
     folders, _ = bias_home
     with pytest.raises(api.BatchError, match="is a bias run, not a notebook run; submit it again with 'aifnb bias submit'"):
         api.resubmit(folders[0])
+
+
+def test_resubmit_resolves_catalogue_parameters_again(scripted_slurm, double_notebook, settings, monkeypatch):
+    """A run whose OUT came from the data catalogue records the entry's name; its resubmit asks the catalogue again
+    (access checked now, not at the first submission) and logs the use with the new job id."""
+    asked, logged = [], []
+    monkeypatch.setattr(api.data_catalogue, "for_job", lambda name: asked.append(name) or f"/srv/data/{name}.csv")
+    monkeypatch.setattr(api.data_catalogue, "resolve_for", lambda name, purpose, job: logged.append((name, purpose, job)))
+    first = api.submit_notebook(
+        double_notebook, profile="cpu-course", groups=["learners"], settings=settings, data={"OUT": "iris"}
+    )
+    assert read_record(first.folders[0]).data == {"OUT": "iris"}
+    again = api.resubmit(first.folders[0], groups=["learners"], settings=settings)
+    assert asked == ["iris", "iris"] and logged == [("iris", "batch", "500"), ("iris", "batch", "501")]
+    assert again.parameter_sets[0]["OUT"] == "/srv/data/iris.csv"
+
+    def revoked(name):
+        raise AccessRefused(f"dataset {name!r} is no longer shared with you")
+
+    monkeypatch.setattr(api.data_catalogue, "for_job", revoked)
+    with pytest.raises(AccessRefused, match="no longer shared"):
+        api.resubmit(first.folders[0], groups=["learners"], settings=settings)
+    assert logged[-1] == ("iris", "batch", "501")  # nothing submitted, nothing logged
+
+
+def test_a_record_naming_a_forged_catalogue_entry_is_refused(tmp_path):
+    """job.json is the user's file: a data mapping that is not parameter -> entry name is refused when read."""
+    fields = dict(job_id="1", user="someone", notebook="/x.ipynb", profile="p", partition="cpu", cpus=1, gpus=0,
+                  memory="1G", walltime="00:10:00", submitted_at="2026-11-26T00:00:00Z")  # fmt: skip
+    assert JobRecord(**fields, data={"DATA": "iris"}).data == {"DATA": "iris"}
+    for bad in ({"DATA": "../etc/passwd"}, {"X; rm": "iris"}, {"DATA": "Iris"}):
+        with pytest.raises(ValueError, match="data"):
+            JobRecord(**fields, data=bad)

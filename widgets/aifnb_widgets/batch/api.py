@@ -288,6 +288,7 @@ def _submit(
                     user=user,
                     submitted_at=submitted_at,
                     notebook=str(notebook),
+                    data=dict(data or {}),
                 ),
                 {INPUT: source, PARAMETERS: json_text(values)},
             )
@@ -549,8 +550,10 @@ def resubmit(
 ) -> Submission:
     """Submit the run in ``folder`` again, as the folder's owner: the notebook as it was
     submitted (the folder's input.ipynb), the same profile, resources and parameters, all
-    checked again. The record's ``user`` and ``notebook`` are not trusted: the notebook path
-    only names the new run folder and the job's working folder."""
+    checked again; parameters that came from the data catalogue are resolved again, so access
+    is checked and the use logged as for a first submission. The record's ``user`` and
+    ``notebook`` are not trusted: the notebook path only names the new run folder and the job's
+    working folder."""
     run = read_run_folder(folder, as_admin=as_admin)
     record = run.record
     resources = {"partition": record.partition, "cpus": record.cpus, "gpus": record.gpus, "walltime": record.walltime}
@@ -565,6 +568,7 @@ def resubmit(
         user=run.owner.pw_name,
         settings=settings,
         dry_run=dry_run,
+        data=record.data or None,
     )
 
 

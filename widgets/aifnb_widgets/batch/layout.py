@@ -34,13 +34,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aifnb_data.access import DataAccessError
-from aifnb_data.cards import CatalogueError
+from aifnb_data.cards import ENTRY_NAME, NAME_RULE, CatalogueError
 from aifnb_slurm.accounts import AccountError
 from aifnb_slurm.hub_groups import GroupsError
 from aifnb_slurm.jobs import PREFIX
 from aifnb_slurm.profiles import OptionError
 from aifnb_slurm.slurm import SlurmCommandError
 from aifnb_slurm.validate import DIGITS, USERNAME, InvalidValue, check
+
+#: A notebook parameter's name as a record may hold it (papermill parameters are Python names).
+PARAMETER_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 
 RUNS_DIR = "ai-factory-runs"
 RECORD = "job.json"
@@ -114,6 +117,18 @@ class JobRecord(BaseModel):
     ended_at: datetime | None = None
     status: Status = "submitted"
     error: str | None = None
+    data: dict[str, str] = Field(
+        default_factory=dict,
+        description="Parameters set from the data catalogue, parameter to entry name: a resubmit resolves them again",
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _data(cls, value: dict[str, str]) -> dict[str, str]:
+        for parameter, entry in value.items():
+            check("data", parameter, PARAMETER_NAME, "parameter names are ASCII Python identifiers")
+            check("data", entry, ENTRY_NAME, NAME_RULE)
+        return value
 
     @field_validator("job_id")
     @classmethod
