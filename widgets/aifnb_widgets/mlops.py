@@ -46,6 +46,8 @@ PARENT_RUN_VARIABLE = "AIFNB_MLFLOW_PARENT_RUN_ID"
 JOB_RUN_VARIABLE = "AIFNB_MLFLOW_JOB_RUN_ID"
 #: The job's run id and MLflow page, in the run folder, for the jobs panel (:func:`job_run_link`).
 RUN_LINK_FILE = "mlflow-run.json"
+#: The run folder of a job under the batch tools' tracker (set by :mod:`aifnb_widgets.batch.track`).
+RUN_DIR_VARIABLE = "AIFNB_RUN_DIR"
 #: Scale & Run's executed notebook in a run folder (aifnb_widgets.batch.layout.EXECUTED).
 EXECUTED_NOTEBOOK = "executed.ipynb"
 JOB_VARIABLES = (
@@ -246,8 +248,7 @@ def job_run(
             tags["mlflow.parentRunId"] = parent
         experiment_id = _experiment_id(client, None)
         run_id = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
-        link = {"run_id": run_id, "experiment_id": experiment_id}
-        (Path(folder) / RUN_LINK_FILE).write_text(json.dumps(link), encoding="utf-8")
+        write_run_link(folder, run_id, experiment_id)
         for key, value in _flat(parameters).items():
             client.log_param(run_id, metric_key(key), str(value)[:500])
     except (MlflowServiceError, mlflow.exceptions.MlflowException) as exc:
@@ -344,6 +345,12 @@ def _run_page(experiment_id: str, run_id: str) -> str:
 #: MLflow's run ids and experiment ids, as a run folder's (user-written) link file must hold them.
 RUN_ID = r"[0-9a-f]{32}"
 EXPERIMENT_ID = r"[0-9]{1,19}"
+
+
+def write_run_link(folder: str | Path, run_id: str, experiment_id: str) -> None:
+    """Note in a run folder which MLflow run holds the job's results, for the jobs panel's link."""
+    link = {"run_id": run_id, "experiment_id": experiment_id}
+    (Path(folder) / RUN_LINK_FILE).write_text(json.dumps(link), encoding="utf-8")
 
 
 def job_run_link(folder: str | Path) -> str | None:
@@ -516,6 +523,9 @@ def log_assessment_runs(assessment, run_dir: str | Path, experiment: str | None 
         except mlflow.exceptions.MlflowException as exc:
             raise MlflowServiceError(f"{SERVICE} did not log the assessment of {model}: {_first_line(str(exc))}") from None
         pages[model] = run_url(run)
+        # An array task (one model) under the batch tools' tracker: its run folder links the run.
+        if os.environ.get(RUN_DIR_VARIABLE) and len(assessment.models) == 1:
+            write_run_link(os.environ[RUN_DIR_VARIABLE], run.info.run_id, run.info.experiment_id)
     return pages
 
 

@@ -338,6 +338,8 @@ def test_bias_array_tasks_log_their_runs(mlflow_hub, api, tokens, shared_dir):
             experiment = alice.ok(alice.get("experiments/get", experiment_id=run["info"]["experiment_id"]))["experiment"]
             assert experiment["name"] == ALICE and params(run)["model"] == model
             assert api[BOB].get("runs/get", run_id=run_id).status_code == 403
+            # The task's run folder links its run, as the jobs panel shows it.
+            assert json.loads((folders[task] / mlops.RUN_LINK_FILE).read_text())["run_id"] == run_id
     finally:
         shutil.rmtree(runs_home, ignore_errors=True)
 

@@ -60,6 +60,7 @@ def track(folder: Path, argv: list[str]) -> int:
         return 2
     code = 143
     mlops.load_job_credential(folder)
+    os.environ[mlops.RUN_DIR_VARIABLE] = str(folder)  # where the command notes its MLflow run
     if not terminated:
         child = subprocess.Popen(argv)
         if terminated:  # arrived while the child was starting
