@@ -4,7 +4,9 @@ One writer for all of them. The JSON goes to ``METRICS_PATH`` when one is given 
 in an interactive session with the hub's MLflow service the same numbers are also logged as a
 run of the user's experiment, so a company compares its sandbox runs without writing MLflow code.
 Inside a Scale & Run job the runner logs the JSON itself (:func:`aifnb_widgets.mlops.job_run`),
-so nothing is logged twice.
+so nothing is logged twice. In a hub session, reaching this point (after the notebook's own
+asserts) is also reported as progress: the SME pathway's steps on the hub home are done when
+their notebook ran to its end.
 """
 
 from __future__ import annotations
@@ -66,4 +68,20 @@ def write_metrics(path: str | os.PathLike[str] | None, metrics: Mapping[str, Any
         written.parent.mkdir(parents=True, exist_ok=True)
         written.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _log_to_mlflow(values, written)
+    _report_finished()
     return written
+
+
+def _report_finished() -> None:
+    """In a hub session, tell the hub this notebook ran to its end (a progress record of kind ``run``)."""
+    from aifnb_widgets.teaching import progress
+
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if not (session.endswith(".ipynb") and os.environ.get("JUPYTERHUB_API_TOKEN")):
+        return
+    name = Path(session).stem
+    if progress.ITEM.fullmatch(name):
+        try:
+            progress.record(name, "notebook", "run", True)
+        except OSError as exc:  # a full or read-only home must not fail the notebook at its last cell
+            print(f"progress not recorded: {exc}")

@@ -163,11 +163,15 @@ class Journey:
         if not (is_admin(user) or set(groups) & set(self.settings.home.pathway_groups)):
             return []
         done = self.store.passed(user.name, PATHWAY_COURSE)
-        opened = {c for c, p in self.store.courses(user.name).items() if p.opened}
+        courses = self.store.courses(user.name)
+        opened = {c for c, p in courses.items() if p.opened}
+        finished = {c for c, p in courses.items() if p.finished}
         steps, next_found = [], False
         for step in self.settings.home.pathway:
             entry = self.catalogue.get(step.path)
-            state = "done" if step.id in done else "started" if course_of(entry) in opened else "todo"
+            # Done: the step's own report (the maturity result), or its notebook ran to its end in a session.
+            ran = course_of(entry) in finished
+            state = "done" if step.id in done or ran else "started" if course_of(entry) in opened else "todo"
             is_next = state != "done" and not next_found
             next_found = next_found or is_next
             steps.append(

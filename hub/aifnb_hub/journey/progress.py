@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 from aifnb_slurm.validate import PROGRESS_NAME, USERNAME, InvalidValue, check
 
-Kind = Literal["check", "quiz", "open"]
-#: Kinds a session may report; ``open`` is written by the hub when a notebook is opened from the home.
-REPORTED_KINDS = ("check", "quiz")
+Kind = Literal["check", "quiz", "run", "open"]
+#: Kinds a session may report (``run``: the notebook ran to its end in a session); ``open`` is
+#: written by the hub when a notebook is opened from the home.
+REPORTED_KINDS = ("check", "quiz", "run")
 NAMES_ALLOWED = "1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit"
 
 
@@ -39,10 +40,11 @@ class CourseProgress:
     quiz_right: int = 0
     quiz_answered: int = 0
     opened: bool = False
+    finished: bool = False
 
     @property
     def started(self) -> bool:
-        return bool(self.checks_tried or self.quiz_answered or self.opened)
+        return bool(self.checks_tried or self.quiz_answered or self.opened or self.finished)
 
 
 def parse_report(body: Any) -> tuple[str, str, str, bool]:
@@ -118,6 +120,8 @@ class ProgressStore:
             elif r["kind"] == "quiz":
                 c["quiz_answered"] = c.get("quiz_answered", 0) + 1
                 c["quiz_right"] = c.get("quiz_right", 0) + bool(r["last"])
+            elif r["kind"] == "run":
+                c["finished"] = c.get("finished", False) or bool(r["passed"])
             else:
                 c["opened"] = True
         return {name: CourseProgress(**c) for name, c in sorted(counts.items())}

@@ -70,6 +70,17 @@ def test_progress_and_pathway_follow_the_store(journey):
     assert states["bias"] == ("started", False)
 
 
+def test_a_pathway_step_whose_notebook_ran_to_its_end_is_done(journey):
+    """A session reports a notebook that ran to its end (kind run): its pathway step is done, and the next one is next."""
+    journey.store.add("carol", PATHWAY_COURSE, "maturity", "check", True)
+    journey.store.add("carol", course_of("sandboxes/ai_act_risk_triage.ipynb"), "notebook", "run", True)
+    journey.store.add("carol", course_of("sandboxes/bias_assessment.ipynb"), "notebook", "open", True)
+    states = {step["id"]: (step["state"], step["next"]) for step in journey.home(user("carol", "companies"))["pathway"]}
+    assert states["maturity"] == ("done", False) and states["ai-act-triage"] == ("done", False)
+    assert states["bias"] == ("started", True) and states["build"] == ("todo", False)
+    assert journey.store.courses("carol")[course_of("sandboxes/ai_act_risk_triage.ipynb")].finished
+
+
 def test_workshops_show_to_their_group_now_or_later_today(journey):
     """Open and later-today workshops of the user's group show; past ones and other groups' do not."""
     shown = {w["slug"]: w["open"] for w in journey.home(user("alice", "learners"))["workshops"]}

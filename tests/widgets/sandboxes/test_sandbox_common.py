@@ -70,3 +70,25 @@ def test_fit_sample_weights_shift_the_decision():
     assert torch.sigmoid(model.bias).item() > 0.85
     with pytest.raises(ValueError, match="one weight per row"):
         fit(model, x, y, loss, epochs=1, sample_weight=np.ones(3))
+
+
+def test_metrics_written_at_a_notebooks_end_in_a_session_report_it_ran(tmp_path, monkeypatch):
+    """In a hub session (a token, JupyterLab naming the notebook) write_metrics records a progress 'run' of that
+    notebook, which marks its SME-pathway step done; papermill (no notebook name) and a shell outside a hub record
+    nothing."""
+    from aifnb_widgets.teaching import progress
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("JUPYTERHUB_API_URL", raising=False)  # the home copy only: no hub to tell in a unit test
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "session-token")
+    write_metrics("", {"accuracy": 0.9})  # papermill: no notebook name
+    assert progress.read() == []
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/carol/sandboxes/ai_act_risk_triage.ipynb")
+    write_metrics("", {"accuracy": 0.9})
+    [entry] = progress.read()
+    assert (entry["course"], entry["item"], entry["kind"], entry["passed"]) == ("ai_act_risk_triage", "notebook", "run", True)
+    monkeypatch.delenv("JUPYTERHUB_API_TOKEN")
+    write_metrics("", {"accuracy": 0.9})  # outside a hub session
+    assert len(progress.read()) == 1

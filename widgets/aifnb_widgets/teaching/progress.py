@@ -25,7 +25,8 @@ __all__ = ["ITEM", "Record", "progress_file", "read", "record"]
 
 #: Course and item names: what the hub's endpoint accepts too.
 ITEM = re.compile(PROGRESS_NAME, re.ASCII)
-Kind = Literal["check", "quiz"]
+#: ``run``: the notebook ran to its end in a session (its metrics written).
+Kind = Literal["check", "quiz", "run"]
 TIMEOUT = 5.0
 
 Record = dict[str, object]
@@ -61,8 +62,8 @@ def record(course: str, item: str, kind: Kind, passed: bool) -> Record:
     for field, value in (("course", course), ("item", item)):
         if not isinstance(value, str) or not ITEM.fullmatch(value):
             raise ValueError(f"progress {field} {value!r}: 1-64 of a-z, 0-9, '_', '.', '-', starting alphanumeric")
-    if kind not in ("check", "quiz"):
-        raise ValueError(f"progress kind {kind!r}: one of 'check', 'quiz'")
+    if kind not in ("check", "quiz", "run"):
+        raise ValueError(f"progress kind {kind!r}: one of 'check', 'quiz', 'run'")
     entry: Record = {
         "course": course,
         "item": item,
