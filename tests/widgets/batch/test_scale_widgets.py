@@ -43,6 +43,27 @@ def test_form_refuses_bad_values_naming_the_parameter(settings, double_notebook,
     assert shown in f.message.value and not f.submit_button.disabled
 
 
+def test_form_sets_a_parameter_from_the_data_catalogue_and_shows_a_refusal(settings, double_notebook, monkeypatch):
+    """The Data field maps a parameter to a catalogue entry: the hub's path goes into the run's parameters; a refused
+    entry or a field that is not 'PARAMETER: entry' is shown in the form, naming it, and nothing is submitted."""
+    from aifnb_data.access import AccessRefused
+
+    def for_job(name):
+        if name != "iris":
+            raise AccessRefused(f"dataset {name!r} is shared with companies only; ask data@example")
+        return "/srv/data/iris.csv"
+
+    monkeypatch.setattr(api.data_catalogue, "for_job", for_job)
+    f = form(settings, double_notebook)
+    f.dry_run.value = True
+    f.data.value = "OUT: iris"
+    assert f.submit().parameter_sets == [{"OUT": "/srv/data/iris.csv"}]
+    f.data.value = "OUT: breast-cancer-wisconsin"
+    assert f.submit() is None and "shared with companies only" in f.message.value
+    f.data.value = "- iris"
+    assert f.submit() is None and "PARAMETER: entry-name" in f.message.value
+
+
 def test_form_refuses_resources_outside_the_profile(settings, double_notebook):
     f = form(settings, double_notebook)
     f.walltime.value = "12:00:00"

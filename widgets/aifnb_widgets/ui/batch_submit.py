@@ -18,7 +18,7 @@ import ipywidgets as widgets
 from aifnb_slurm.profiles import profiles_for
 from aifnb_widgets.batch.api import Submission, platform_settings, submit_notebook, user_groups
 from aifnb_widgets.batch.layout import USER_ERRORS
-from aifnb_widgets.batch.params import declared_parameters, parse_sweep, parse_value
+from aifnb_widgets.batch.params import ParameterError, declared_parameters, load_yaml, parse_sweep, parse_value
 from aifnb_widgets.batch.queue import current_user
 
 
@@ -61,6 +61,11 @@ class SubmitForm:
             placeholder="optional YAML, e.g. LR: [0.1, 0.01]  (one run per combination)",
             layout=widgets.Layout(width="60%", height="60px"),
         )
+        self.data = widgets.Textarea(
+            description="Data",
+            placeholder="optional YAML, e.g. DATA: credit-applications  (a parameter set to a catalogue entry's path)",
+            layout=widgets.Layout(width="60%", height="40px"),
+        )
         self.dry_run = widgets.Checkbox(value=False, description="dry run (show the script, submit nothing)", indent=False)
         self.submit_button = widgets.Button(description="Submit", icon="paper-plane", button_style="primary")
         self.progress = widgets.HTML()
@@ -76,6 +81,7 @@ class SubmitForm:
                 widgets.HBox([self.profile, self.cpus, self.gpus, self.walltime]),
                 self.fields,
                 self.sweep,
+                self.data,
                 widgets.HBox([self.submit_button, self.dry_run, self.progress]),
                 self.message,
                 self.script,
@@ -116,6 +122,15 @@ class SubmitForm:
                 changed[field.description] = parse_value(self.declared, field.description, field.value)
         return changed
 
+    def data_entries(self) -> dict[str, str] | None:
+        """The Data field: parameter to catalogue entry name (checked by the hub at submission), or None."""
+        if not self.data.value.strip():
+            return None
+        raw = load_yaml(self.data.value, "data")
+        if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+            raise ParameterError("data", "write one 'PARAMETER: entry-name' per line (see `aifnb data list`)")
+        return raw
+
     def submit(self) -> Submission | None:
         self.progress.value = "<i>checking and submitting…</i>"
         self.submit_button.disabled = True
@@ -131,6 +146,7 @@ class SubmitForm:
                 user=self.user,
                 settings=self.settings,
                 dry_run=self.dry_run.value,
+                data=self.data_entries(),
             )
         except USER_ERRORS as exc:  # every refusal is shown in the form, naming the field
             self._say(str(exc), error=True)
