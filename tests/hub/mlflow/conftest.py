@@ -16,7 +16,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.conftest import session_jobs
-from tests.support.hub import Hub
+from tests.support.hub import Hub, Session
 
 MLFLOW = "/services/mlflow"
 #: alice (a real Unix user: she also runs a session) is a learner and in companies; bob is a
@@ -113,6 +113,19 @@ def browser(hub: Hub, name: str) -> Iterator[httpx.Client]:
             f"{page.status_code} {page.url} {page.text[:300]}"
         )
         yield session.client
+
+
+@contextlib.contextmanager
+def cpu_session(hub: Hub, name: str) -> Iterator[tuple[Session, str]]:
+    """``name``'s cpu-course session on Slurm, ready, with its login token; stopped on the way out."""
+    with hub.login(name) as session:
+        started = session.start({"profile": "cpu-course"})
+        assert started.status_code in (201, 202), f"{started.status_code} {started.text[:300]}"
+        try:
+            session.wait_ready(timeout=120)
+            yield session, session.api.headers["Authorization"].split()[1]
+        finally:
+            session.stop()
 
 
 def run_in_kernel(hub: Hub, user: str, token: str, code: str, timeout: float = 180) -> dict:

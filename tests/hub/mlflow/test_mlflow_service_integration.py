@@ -20,6 +20,7 @@ from tests.hub.mlflow.conftest import (
     MLFLOW,
     Tracking,
     browser,
+    cpu_session,
     run_in_kernel,
     user_token,
     wait_no_session_job,
@@ -212,27 +213,20 @@ shutil.rmtree(folder)
 def test_learner_logs_runs_from_a_real_slurm_session_and_its_batch_job(mlflow_hub, api):
     """In a Slurm session plain `mlflow.log_metric` lands in the learner's own experiment; a batch job it submits
     (clean environment) logs too, with a token limited to MLflow; no password or database URI on any command line."""
-    with mlflow_hub.login(ALICE) as session:
-        started = session.start({"profile": "cpu-course"})
-        assert started.status_code in (201, 202), f"{started.status_code} {started.text[:300]}"
-        try:
-            session.wait_ready(timeout=120)
-            token = session.api.headers["Authorization"].split()[1]
-            code = (
-                "import os, mlflow\n"
-                "assert os.environ['MLFLOW_TRACKING_TOKEN'] == os.environ['JUPYTERHUB_API_TOKEN']\n"
-                "print('URI', os.environ['MLFLOW_TRACKING_URI'])\n"
-                "with mlflow.start_run(run_name='from-session') as run:\n"
-                "    mlflow.log_param('where', 'slurm-session')\n"
-                "    mlflow.log_metric('accuracy', 0.75)\n"
-                "print('RUN', run.info.run_id, run.info.experiment_id)\n"
-            )
-            result = run_in_kernel(mlflow_hub, ALICE, token, code)
-            assert result["error"] is None, result
-            batch = run_in_kernel(mlflow_hub, ALICE, token, BATCH_JOB)
-            assert batch["error"] is None, batch
-        finally:
-            session.stop()
+    with cpu_session(mlflow_hub, ALICE) as (_, token):
+        code = (
+            "import os, mlflow\n"
+            "assert os.environ['MLFLOW_TRACKING_TOKEN'] == os.environ['JUPYTERHUB_API_TOKEN']\n"
+            "print('URI', os.environ['MLFLOW_TRACKING_URI'])\n"
+            "with mlflow.start_run(run_name='from-session') as run:\n"
+            "    mlflow.log_param('where', 'slurm-session')\n"
+            "    mlflow.log_metric('accuracy', 0.75)\n"
+            "print('RUN', run.info.run_id, run.info.experiment_id)\n"
+        )
+        result = run_in_kernel(mlflow_hub, ALICE, token, code)
+        assert result["error"] is None, result
+        batch = run_in_kernel(mlflow_hub, ALICE, token, BATCH_JOB)
+        assert batch["error"] is None, batch
     assert wait_no_session_job(ALICE) == []
     assert f"URI {mlflow_hub.url}{MLFLOW}" in result["stdout"]
     run_id, experiment_id = re.search(r"RUN (\w+) (\w+)", result["stdout"]).groups()

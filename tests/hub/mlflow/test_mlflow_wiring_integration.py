@@ -20,7 +20,17 @@ import pytest
 
 from aifnb_widgets import mlops
 from aifnb_widgets.batch.layout import RUNS_DIR, read_record
-from tests.hub.mlflow.conftest import ALICE, BOB, CAROL, MLFLOW, Tracking, run_in_kernel, user_token, wait_no_session_job
+from tests.hub.mlflow.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    MLFLOW,
+    Tracking,
+    cpu_session,
+    run_in_kernel,
+    user_token,
+    wait_no_session_job,
+)
 from tests.widgets.batch.conftest import write_notebook
 
 pytestmark = pytest.mark.integration
@@ -120,17 +130,11 @@ def test_scale_and_run_job_and_sweep_from_a_session_log_runs_under_the_learners_
     notebook = write_notebook(shared_dir / "train.ipynb", 'LR = 0.1\nMETRICS_PATH = "metrics.json"', TRAIN)
     runs_home = Path(os.path.expanduser(f"~{ALICE}")) / RUNS_DIR
     shutil.rmtree(runs_home, ignore_errors=True)
-    with mlflow_hub.login(ALICE) as session:
-        started = session.start({"profile": "cpu-course"})
-        assert started.status_code in (201, 202), f"{started.status_code} {started.text[:300]}"
-        try:
-            session.wait_ready(timeout=120)
-            token = session.api.headers["Authorization"].split()[1]
-            result = run_in_kernel(mlflow_hub, ALICE, token, SUBMIT.format(notebook=str(notebook)))
-            tile = httpx.get(f"{mlflow_hub.url}/user/{ALICE}/mlflow/", headers={"Authorization": f"token {token}"}, timeout=60)
-            home = session.client.get("/hub/home")
-        finally:
-            session.stop()  # the jobs outlive the session: their token is the MLflow service's own
+    # The jobs outlive the session (stopped on leaving the block): their token is the MLflow service's own.
+    with cpu_session(mlflow_hub, ALICE) as (session, token):
+        result = run_in_kernel(mlflow_hub, ALICE, token, SUBMIT.format(notebook=str(notebook)))
+        tile = httpx.get(f"{mlflow_hub.url}/user/{ALICE}/mlflow/", headers={"Authorization": f"token {token}"}, timeout=60)
+        home = session.client.get("/hub/home")
     assert wait_no_session_job(ALICE) == []
     assert result["error"] is None, result
     assert tile.status_code == 302 and tile.headers["location"] == f"{mlflow_hub.url}{MLFLOW}/", tile.text[:300]
