@@ -175,15 +175,13 @@ def submission_credential(
         return job_credential(walltime_seconds, parent_run_id=parent)
     except (MlflowServiceError, mlflow.exceptions.MlflowException) as exc:
         print(f"aifnb: this job will not log to MLflow: {_first_line(str(exc))}", file=sys.stderr)
-        if parent:
-            with contextlib.suppress(mlflow.exceptions.MlflowException):
-                mlflow.MlflowClient().set_terminated(parent, "FAILED")
+        abandon_sweep({PARENT_RUN_VARIABLE: parent} if parent else None)
         return None
 
 
 def abandon_sweep(credential: Mapping[str, str] | None) -> None:
-    """A submission that failed after :func:`submission_credential` started its sweep's parent
-    run: end that run as FAILED, so no sweep that never ran stays RUNNING in the experiment."""
+    """A submission that failed after its sweep's parent run was started (no credential could be
+    made, or sbatch failed): end that run as FAILED, so no sweep that never ran stays RUNNING."""
     parent = (credential or {}).get(PARENT_RUN_VARIABLE)
     if not parent:
         return
